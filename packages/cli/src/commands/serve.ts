@@ -1,0 +1,53 @@
+import { join } from 'node:path';
+import { defineCommand } from '../command';
+import type { CliContext } from '../context';
+import { wholeNumber } from './parse';
+
+interface ServeOptions {
+  port?: number;
+  host?: string;
+  dataDir?: string;
+  setup: boolean;
+}
+
+export const serve = defineCommand<Record<string, never>, ServeOptions>({
+  name: 'serve',
+  description: 'Run a Pocketenv server on this machine (Ctrl+C stops it)',
+  options: [
+    { flags: '--port <port>', description: 'port to listen on, 0 for any (default: $POCKETENV_PORT, else 8789)', parse: wholeNumber },
+    { flags: '--host <host>', description: 'address to listen on (default: $POCKETENV_HOST, else 127.0.0.1)' },
+    { flags: '--data-dir <dir>', description: 'where the database, keys and token live (default: $POCKETENV_DATA_DIR, else ~/.pocketenv)' },
+    { flags: '--no-setup', description: 'skip the host setup check (`pocketenv setup`) before starting' },
+  ],
+  async run(ctx, _args, opts) {
+    // Server and runtime are heavy: only `serve`, `setup` and `token create` load them.
+    if (opts.setup) {
+      const { runHostSetup } = await import('../host');
+      await runHostSetup({});
+    }
+    const { startServer } = await import('@pocketenv/server');
+    const server = await startServer({ port: opts.port, host: opts.host, dataDir: opts.dataDir });
+    ctx.print(`pocketenv: listening on ${server.url}`);
+    ctx.note(`pocketenv: data in ${server.dataDir}; owner token in ${join(server.dataDir, 'token.json')}`);
+    ctx.note(ctx.err.dim('pocketenv: Ctrl+C stops the server'));
+    await untilSignal(ctx);
+    ctx.note('pocketenv: shutting down…');
+    await server.close();
+  },
+});
+
+/** Resolves on the first SIGINT/SIGTERM; a second one ends the process at once. */
+function untilSignal(ctx: CliContext): Promise<void> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      process.once('SIGINT', () => ctx.hardExit(130));
+      process.once('SIGTERM', () => ctx.hardExit(143));
+      ctx.note(`pocketenv: ${signal} received`);
+      resolve();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

@@ -1,0 +1,48 @@
+/**
+ * @module @pocketenv/sdk
+ * TypeScript client for Pocketenv servers (self-hosted or hosted), shaped like the seed Gleam SDK:
+ * an explicit `Client` record, and modules of functions that take it.
+ *
+ * @example
+ * import { pocketenv, sandbox } from '@pocketenv/sdk';
+ *
+ * const client = pocketenv.newClient();
+ * const sb = await sandbox.create(sandbox.withDescription(sandbox.new(client, 'demo', 'debian', 'local'), 'try it'));
+ * await sandbox.start(sb);
+ * console.log((await sandbox.exec(sb, 'echo hello')).stdout);
+ * await sandbox.stop(sb);
+ * await sandbox.delete(sb);
+ *
+ * NOTE: later modules (env, secrets, files, volumes, services, ports, network, copy, backup,
+ * sshkeys) go in their own files on top of `http.ts` and take a `ConnectedSandbox`; export
+ * each here as a namespace, like `sandbox`.
+ */
+export * as pocketenv from './pocketenv';
+export * as sandbox from './sandbox';
+
+export type { Client, ClientOptions } from './client';
+export type { CallOptions } from './http';
+export type { SandboxBuilder } from './builder';
+export type { CreateSandboxInput, ExecOptions } from './sandbox-wire';
+export type { StartOptions, WaitOptions } from './connected';
+export type { ExecResult, Profile, Sandbox, SandboxPage, SandboxStatus, ServerDescription } from './types';
+export { ConnectedSandbox } from './connected';
+export {
+  AbortedError,
+  ApiError,
+  AuthenticationError,
+  ConflictError,
+  DecodeError,
+  ForbiddenError,
+  HttpError,
+  InvalidRequestError,
+  NotFoundError,
+  NotImplementedError,
+  PocketenvError,
+  ProviderError,
+  RateLimitError,
+  RequestBuildError,
+  SandboxNotFoundError,
+  SandboxStateError,
+  TimeoutError,
+} from './errors';
