@@ -1,0 +1,25 @@
+/** Sandbox names: honoured when given (validated as hostnames), generated as adjective-noun-xxxx otherwise. */
+import { randomInt } from 'node:crypto';
+import { InvalidInputError } from '../errors';
+import { ADJECTIVES, NOUNS } from './words';
+
+const SUFFIX_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
+/** A DNS label: the name is the sandbox's hostname. No underscore, so it never looks like an `sbx_` id. */
+const NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+function pick<T>(list: readonly T[]): T {
+  return list[randomInt(list.length)]!;
+}
+
+export function generateName(): string {
+  let suffix = '';
+  for (let i = 0; i < 4; i++) suffix += SUFFIX_ALPHABET[randomInt(SUFFIX_ALPHABET.length)];
+  return `${pick(ADJECTIVES)}-${pick(NOUNS)}-${suffix}`;
+}
+
+export function validateName(name: string, field = 'name'): string {
+  if (!NAME.test(name)) {
+    throw new InvalidInputError(field, `${field} ${JSON.stringify(name)} must be 1-63 lowercase letters, digits or hyphens, starting and ending with a letter or digit`);
+  }
+  return name;
+}

@@ -1,0 +1,69 @@
+/**
+ * @module @pocketenv/server/testing
+ * A real server for tests: a fresh temporary data directory, a random port, the real
+ * providers. `close()` deletes every sandbox it holds (whoever owns it), shuts the server
+ * down and removes the data directory.
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createActorToken, revokeToken } from './admin';
+import type { ServerOptions } from './config';
+import type { IssuedToken } from './identity/actors';
+import { launch, type RunningServer } from './server';
+
+export interface TestServer extends RunningServer {
+  /** Creates another local actor with a fresh token. */
+  createActor(handle: string): Promise<IssuedToken>;
+  /** Revokes a token; true when it was active. */
+  revokeToken(token: string): Promise<boolean>;
+}
+
+export async function startTestServer(opts: Partial<ServerOptions> = {}): Promise<TestServer> {
+  const ownDir = opts.dataDir === undefined;
+  const dataDir = opts.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'pocketenv-test-')));
+  let started;
+  try {
+    started = await launch({ port: 0, host: '127.0.0.1', ...opts, dataDir });
+  } catch (err) {
+    if (ownDir) await fs.rm(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  const { server, ctx } = started;
+  const admin = { dataDir, databaseUrl: opts.databaseUrl };
+
+  const close = async () => {
+    const problems: string[] = [];
+    for (const record of await ctx.sandboxes.listAll()) {
+      await ctx.orchestrator.delete(record).catch((err: unknown) => problems.push(`${record.id}: ${(err as Error).message}`));
+    }
+    for (const provider of ctx.providers.all()) {
+      for (const leftover of await provider.list().catch(() => [])) {
+        await provider.delete(leftover.id).catch((err: unknown) => problems.push(`${leftover.id}: ${(err as Error).message}`));
+      }
+    }
+    await server.close();
+    if (ownDir) await removeDataDir(dataDir, problems);
+    if (problems.length) throw new Error(`test server cleanup left things behind:\n${problems.join('\n')}`);
+  };
+
+  return {
+    ...server,
+    close,
+    createActor: (handle) => createActorToken({ ...admin, handle }),
+    revokeToken: (token) => revokeToken({ ...admin, token }),
+  };
+}
+
+/** Never `rm -rf` through a mount point: a leftover bind mount could point at host files. */
+async function removeDataDir(dataDir: string, problems: string[]): Promise<void> {
+  const mounts = (await fs.readFile('/proc/self/mountinfo', 'utf8'))
+    .split('\n')
+    .map((line) => line.split(' ')[4])
+    .filter((mountPoint): mountPoint is string => !!mountPoint && (mountPoint === dataDir || mountPoint.startsWith(dataDir + '/')));
+  if (mounts.length) {
+    problems.push(`not removing ${dataDir}: still mounted: ${mounts.join(', ')}`);
+    return;
+  }
+  await fs.rm(dataDir, { recursive: true, force: true });
+}

@@ -1,0 +1,39 @@
+/**
+ * Bearer-token verification. A missing, malformed, unknown or revoked token is a 401
+ * AuthenticationRequired (never a 500); only a database failure is a 500.
+ */
+import type { Request } from 'express';
+import type { AuthVerifier } from '@atproto/xrpc-server';
+import type { Actor } from '../db/schema';
+import { AuthenticationError } from '../errors';
+import type { ActorStore } from '../identity/actors';
+import { setRequestActor } from '../log';
+
+export interface ActorCredentials {
+  credentials: Actor;
+}
+
+/** Tokens are base64url; anything longer than this is not one of ours and not worth hashing. */
+const MAX_TOKEN_LENGTH = 512;
+
+export function bearerToken(req: Request): string | undefined {
+  const header = req.headers.authorization;
+  if (!header) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  // Some clients send the literal "null" when they have no token.
+  if (!match || match[1] === 'null' || match[1] === 'undefined') return undefined;
+  return match[1];
+}
+
+export function requireActor(actors: ActorStore): AuthVerifier {
+  return async ({ req }) => {
+    const token = bearerToken(req);
+    if (token === undefined) {
+      throw new AuthenticationError('a bearer token is required: send "Authorization: Bearer <token>"');
+    }
+    const actor = token.length <= MAX_TOKEN_LENGTH ? await actors.findByToken(token) : undefined;
+    if (!actor) throw new AuthenticationError('the bearer token is invalid or has been revoked');
+    setRequestActor(actor.did);
+    return { credentials: actor } satisfies ActorCredentials;
+  };
+}

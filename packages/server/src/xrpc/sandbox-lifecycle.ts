@@ -1,0 +1,58 @@
+/** io.pocketenv.sandbox.createSandbox, startSandbox, stopSandbox, deleteSandbox, claimSandbox. */
+import type { Server } from '@atproto/xrpc-server';
+import type { AppContext } from '../context';
+import { InvalidInputError, SandboxNotFoundError } from '../errors';
+import { toSandboxView } from '../sandboxes/view';
+import { authedMethod } from './method';
+import { ownedSandbox } from './lookup';
+
+export function registerLifecycleMethods(server: Server, ctx: AppContext): void {
+  authedMethod(server, ctx, 'io.pocketenv.sandbox.createSandbox', async ({ actor, input }) => {
+    // Variables and secrets need their attachment stores, which this server does not have yet:
+    // refuse them clearly rather than drop them.
+    if (input.envs?.length) throw new InvalidInputError('envs', 'attaching variables at creation is not supported by this server yet');
+    if (input.secrets?.length) throw new InvalidInputError('secrets', 'attaching secrets at creation is not supported by this server yet');
+    const record = await ctx.orchestrator.create(actor, {
+      base: input.base,
+      name: input.name,
+      description: input.description,
+      provider: input.provider,
+      topics: input.topics,
+      repo: input.repo,
+      vcpus: input.vcpus,
+      memory: input.memory,
+      disk: input.disk,
+      readme: input.readme,
+      keepAlive: input.keepAlive,
+    });
+    return toSandboxView(record);
+  });
+
+  authedMethod(server, ctx, 'io.pocketenv.sandbox.startSandbox', async ({ actor, params, input }) => {
+    const record = await ownedSandbox(ctx, actor, params.id);
+    await ctx.orchestrator.start(record, { repo: input?.repo, keepAlive: input?.keepAlive });
+    return {};
+  });
+
+  authedMethod(server, ctx, 'io.pocketenv.sandbox.stopSandbox', async ({ actor, params }) => {
+    const record = await ownedSandbox(ctx, actor, params.id);
+    await ctx.orchestrator.stop(record);
+    return {};
+  });
+
+  authedMethod(server, ctx, 'io.pocketenv.sandbox.deleteSandbox', async ({ actor, params }) => {
+    const record = await ownedSandbox(ctx, actor, params.id);
+    await ctx.orchestrator.delete(record);
+    return {};
+  });
+
+  // Claiming makes an unowned (anonymous) sandbox the caller's. This server does not create
+  // anonymous sandboxes yet, so in practice only the caller's own sandbox is found (and
+  // returned as is); anyone else's is not found.
+  authedMethod(server, ctx, 'io.pocketenv.sandbox.claimSandbox', async ({ actor, params }) => {
+    const claimed = await ctx.sandboxes.claimUnowned(actor.id, params.id);
+    const record = claimed ?? (await ctx.sandboxes.findOwned(actor.id, params.id));
+    if (!record) throw new SandboxNotFoundError(params.id);
+    return toSandboxView(record);
+  });
+}

@@ -1,0 +1,55 @@
+/**
+ * keepAlive: a keepAlive:false sandbox is stopped once idle for the configured time (short
+ * here); a keepAlive:true one keeps running; activity (exec) counts as use.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../src/testing';
+import { Api, waitFor } from './helpers';
+
+const IDLE_MS = 3000;
+let server: TestServer;
+let api: Api;
+
+beforeAll(async () => {
+  server = await startTestServer({ idleTimeoutMs: IDLE_MS });
+  api = new Api(server.url, server.ownerToken);
+});
+
+afterAll(async () => {
+  await server?.close();
+});
+
+describe('idle sandboxes', () => {
+  it('stops keepAlive:false sandboxes after the idle timeout and leaves keepAlive:true ones running', async () => {
+    const kept = await api.create({ name: 'idle-kept', keepAlive: true });
+    const reaped = await api.create({ name: 'idle-reaped' });
+    expect(kept.keepAlive).toBe(true);
+    expect(reaped.keepAlive).toBe(false);
+
+    await waitFor('the idle sandbox to be stopped', async () => ((await api.get(reaped.id)).status === 'STOPPED' ? true : undefined));
+
+    // Give the reaper several more idle periods: the keepAlive sandbox must still run.
+    await new Promise((r) => setTimeout(r, IDLE_MS * 2));
+    expect((await api.get(kept.id)).status).toBe('RUNNING');
+    expect((await api.exec(kept.id, 'echo still here')).stdout).toBe('still here\n');
+
+    // A stopped-for-idleness sandbox starts again normally.
+    await api.start(reaped.id);
+    expect((await api.get(reaped.id)).status).toBe('RUNNING');
+  });
+
+  it('counts a long-running exec as activity', async () => {
+    const busy = await api.create({ name: 'idle-busy' });
+    // The command outlives the idle timeout; the reaper must not stop the sandbox under it.
+    const result = await api.exec(busy.id, `sleep ${(IDLE_MS * 2) / 1000}; echo done`);
+    expect(result).toMatchObject({ stdout: 'done\n', exitCode: 0 });
+  });
+
+  it('lets startSandbox switch keepAlive on', async () => {
+    const later = await api.create({ name: 'idle-later' });
+    await api.start(later.id, { keepAlive: true });
+    expect((await api.get(later.id)).keepAlive).toBe(true);
+    await new Promise((r) => setTimeout(r, IDLE_MS * 2));
+    expect((await api.get(later.id)).status).toBe('RUNNING');
+  });
+});
