@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { AppContext } from './context';
 import { toXrpcError } from './errors';
+import { features } from './features';
 import { runWithRequestContext } from './log';
 import { createXrpcServer } from './xrpc/index';
 import { normalizeProcedureBody } from './xrpc/normalize-body';
@@ -53,6 +54,7 @@ export function createApp(ctx: AppContext, inFlight: InFlight): Express {
   });
   app.use('/xrpc/:nsid', normalizeProcedureBody(xrpc, ctx.config.jsonLimitBytes));
   app.use(xrpc.router);
+  for (const feature of features) feature.registerRoutes?.(app, ctx);
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
     next(Object.assign(new Error(`no route for ${req.method} ${req.path}`), { status: 404, expose: true }));

@@ -11,6 +11,7 @@ import { createApp, type InFlight } from './app';
 import { resolveConfig, type ServerConfig, type ServerOptions } from './config';
 import type { AppContext } from './context';
 import { ensureDataDir } from './data-dir';
+import { features, type UpgradeHandler } from './features';
 import { openDatabase } from './db/index';
 import { ActorStore } from './identity/actors';
 import { bootstrapOwner } from './identity/bootstrap';
@@ -45,6 +46,7 @@ export async function launch(opts: ServerOptions = {}): Promise<{ server: Runnin
   await ensureDataDir(config.dataDir);
   const db = await openDatabase(config);
   let reaper: IdleReaper | undefined;
+  const background: Array<{ stop(): Promise<void> }> = [];
   try {
     const keys = await loadOrCreateBoxKeys(config.dataDir);
     const actors = new ActorStore(db, config.didHost);
@@ -54,21 +56,33 @@ export async function launch(opts: ServerOptions = {}): Promise<{ server: Runnin
     const orchestrator = new Orchestrator(sandboxes, providers, log);
     const ctx: AppContext = { config, version: SERVER_VERSION, log, db, actors, sandboxes, providers, orchestrator, keys };
 
+    for (const feature of features) if (feature.hook) orchestrator.use(feature.hook(ctx));
     await reconcile(sandboxes, providers, orchestrator, log);
     reaper = new IdleReaper(sandboxes, orchestrator, log, config.idleTimeoutMs, config.reapIntervalMs);
     reaper.start();
 
     const inFlight: InFlight = { count: 0, idle: [] };
     const httpServer = http.createServer(createApp(ctx, inFlight));
+    const upgrades: UpgradeHandler[] = features.flatMap((f) => (f.upgrade ? [f.upgrade(ctx)] : []));
+    httpServer.on('upgrade', (req, socket, head) => {
+      if (!upgrades.some((handle) => handle(req, socket, head))) {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      }
+    });
+    for (const feature of features) {
+      const running = feature.start?.(ctx);
+      if (running) background.push(running);
+    }
     const port = await listen(httpServer, config.port, config.host);
     const url = `http://${urlHost(config.host)}:${port}`;
     log.info('listening', { url, dataDir: config.dataDir, providers: providers.names(), idleTimeoutMs: config.idleTimeoutMs });
 
     let closing: Promise<void> | undefined;
-    const close = () => (closing ??= shutdown(ctx, httpServer, inFlight, reaper!));
+    const close = () => (closing ??= shutdown(ctx, httpServer, inFlight, reaper!, background));
     return { server: { url, port, dataDir: config.dataDir, ownerToken, close }, ctx };
   } catch (err) {
     await reaper?.stop();
+    for (const b of background) await b.stop().catch(() => undefined);
     await db.destroy();
     throw err;
   }
@@ -94,9 +108,16 @@ function urlHost(host: string): string {
  * Graceful shutdown: stop accepting, let in-flight requests finish (bounded), wait for
  * lifecycle transitions, then stop sandboxes only if POCKETENV_STOP_ON_EXIT asks for it.
  */
-async function shutdown(ctx: AppContext, httpServer: http.Server, inFlight: InFlight, reaper: IdleReaper): Promise<void> {
+async function shutdown(
+  ctx: AppContext,
+  httpServer: http.Server,
+  inFlight: InFlight,
+  reaper: IdleReaper,
+  background: Array<{ stop(): Promise<void> }>,
+): Promise<void> {
   ctx.log.info('shutting down', { inFlight: inFlight.count, stopSandboxes: ctx.config.stopOnExit });
   await reaper.stop();
+  for (const b of background) await b.stop().catch((err: unknown) => ctx.log.warn('shutdown: background task did not stop cleanly', { err }));
   const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
   httpServer.closeIdleConnections();
   const drained = inFlight.count === 0 ? Promise.resolve() : new Promise<void>((resolve) => inFlight.idle.push(resolve));

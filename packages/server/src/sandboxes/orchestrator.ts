@@ -24,6 +24,7 @@ import { generateName, validateName } from './names';
 import type { ProviderRegistry } from './providers';
 import type { SandboxRepository } from './repository';
 import { DEFAULT_RESOURCES, resolveResources } from './resources';
+import { collectExecEnv, collectStartSpec, type LifecycleHook } from './hooks';
 
 export interface CreateRequest {
   base: string;
@@ -57,12 +58,29 @@ export const DEFAULT_EXEC_TIMEOUT_MS = 10 * 60_000;
 export class Orchestrator {
   private readonly locks = new KeyedMutex();
   private readonly runningExecs = new Map<string, number>();
+  private readonly hooks: LifecycleHook[] = [];
 
   constructor(
     private readonly sandboxes: SandboxRepository,
     private readonly providers: ProviderRegistry,
     private readonly log: Logger,
   ) {}
+
+  /** Registers an attachment's part in the lifecycle (see ./hooks.ts). */
+  use(hook: LifecycleHook): void {
+    this.hooks.push(hook);
+  }
+
+  /** The environment every exec and terminal of this sandbox gets (variables, secrets…). */
+  execEnv(record: SandboxRecord): Promise<Record<string, string>> {
+    return collectExecEnv(this.hooks, record);
+  }
+
+  /** Starts the provider's sandbox with everything attached to it, then lets hooks act on the running sandbox. */
+  private async startWithAttachments(provider: Provider, record: SandboxRecord, repo?: string): Promise<void> {
+    await provider.start(record.id, await collectStartSpec(this.hooks, record, repo));
+    for (const hook of this.hooks) await hook.afterStart?.(record);
+  }
 
   // --- create ---------------------------------------------------------------------------
 
@@ -77,7 +95,7 @@ export class Orchestrator {
       try {
         await this.provision(provider, record);
         this.log.info('sandbox.transition', { sandbox: record.id, step: 'provider.start' });
-        await provider.start(record.id, { repo: req.repo });
+        await this.startWithAttachments(provider, record, req.repo);
         return await this.markRunning(record.id);
       } catch (err) {
         const reason = describeFailure(err);
@@ -178,7 +196,7 @@ export class Orchestrator {
         await this.provision(provider, record);
         this.log.info('sandbox.transition', { sandbox: record.id, step: 'provider.start' });
         // The sandbox's own repo is cloned by its first start (at create); later starts clone only what they are given.
-        await provider.start(record.id, { repo: req.repo ?? (record.provisioned ? undefined : record.repo ?? undefined) });
+        await this.startWithAttachments(provider, record, req.repo ?? (record.provisioned ? undefined : record.repo ?? undefined));
         return await this.markRunning(record.id);
       } catch (err) {
         const reason = describeFailure(err);
@@ -201,6 +219,9 @@ export class Orchestrator {
 
       await this.sandboxes.update(record.id, { desired_state: 'stopped' });
       this.log.info('sandbox.transition', { sandbox: record.id, from: record.status, step: 'provider.stop', why });
+      for (const hook of this.hooks) {
+        await hook.beforeStop?.(record).catch((err: unknown) => this.log.warn('sandbox.stop hook failed', { sandbox: record.id, hook: hook.name, err }));
+      }
       try {
         if (record.provisioned) await provider.stop(record.id);
         await this.sandboxes.update(record.id, { status: 'STOPPED', error: null });
@@ -230,6 +251,9 @@ export class Orchestrator {
         this.log.error('sandbox.transition', { sandbox: record.id, to: 'ERROR', err });
         throw new ProviderFailureError(`sandbox ${record.name} could not be deleted: ${reason}`, { cause: err });
       }
+      for (const hook of this.hooks) {
+        await hook.afterDelete?.(record).catch((err: unknown) => this.log.warn('sandbox.delete hook failed', { sandbox: record.id, hook: hook.name, err }));
+      }
       await this.sandboxes.remove(record.id);
       this.log.info('sandbox.transition', { sandbox: record.id, to: 'deleted' });
     });
@@ -252,7 +276,7 @@ export class Orchestrator {
       this.log.info('sandbox.exec', { sandbox: record.id });
       return await provider.exec(record.id, req.command, {
         cwd: req.cwd,
-        env: req.env,
+        env: { ...(await this.execEnv(record)), ...req.env },
         timeoutMs: req.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS,
       });
     } catch (err) {

@@ -2,6 +2,7 @@
 import { createServer, type Server } from '@atproto/xrpc-server';
 import { loadLexiconDocs } from '@pocketenv/lexicons';
 import type { AppContext } from '../context';
+import { features } from '../features';
 import { NotImplementedError, toXrpcError } from '../errors';
 import { registerActorMethods } from './actor';
 import { registerExecMethod } from './exec';
@@ -31,5 +32,6 @@ export function createXrpcServer(ctx: AppContext): Server {
   registerLifecycleMethods(server, ctx);
   registerExecMethod(server, ctx);
   registerPreferenceMethods(server, ctx);
+  for (const feature of features) feature.registerXrpc?.(server, ctx);
   return server;
 }
