@@ -1,0 +1,235 @@
+/**
+ * create / start / stop / delete of one sandbox, as a sequence of idempotent steps.
+ *
+ * Ordering is what makes crashes recoverable: spec.json first (so the id is known),
+ * then host objects; teardown removes host objects (container, network, mounts,
+ * cgroups) before the files, and the files go by renaming the sandbox dir into
+ * the trash first. Every step can be repeated, so "run it again" is the recovery
+ * for any interruption.
+ */
+import { chown, lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { CreateSpec, FileToWrite, StartSpec, VolumeMount } from '../provider/types';
+import { PathEscapeError, ProviderError, SandboxMissingError } from '../provider/errors';
+import type { LocalContext } from './context';
+import { canLimitSwap } from './context';
+import { removeSandboxCgroups, sandboxPids } from './cgroups';
+import { baseEnv, envList, sandboxConfig, SANDBOX_UID_BASE, DEFAULT_CAPABILITIES } from './oci-config';
+import { mountOverlay, prepareOverlayDirs, removeMountPoint, unmountAll, type OverlayDirs } from './overlay';
+import { assertValidHostname, assertValidId, cgroupsPathOf, containerIdOf, type SandboxPaths } from './paths';
+import { defaultSeccompProfile } from './seccomp';
+import { readSpec, readStart, writeJsonAtomic, writeStart, type SavedSpec, type SavedStart } from './store';
+import { sandboxPathComponents } from './safe-path';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** How long processes get between SIGTERM and SIGKILL on stop. */
+export const STOP_GRACE_MS = 2000;
+
+function assertResources(spec: CreateSpec): void {
+  const r = spec.resources;
+  for (const key of ['vcpus', 'memoryGiB', 'diskGiB', 'pids'] as const) {
+    if (typeof r?.[key] !== 'number' || !Number.isFinite(r[key]) || r[key] <= 0) {
+      throw new ProviderError(`invalid resources.${key}: ${JSON.stringify(r?.[key])} (must be a positive number)`);
+    }
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return (await lstat(path).catch(() => undefined)) !== undefined;
+}
+
+/** Files every sandbox starts with in its own layer; written once, so edits inside persist. */
+async function seedUpper(p: SandboxPaths, hostname: string, lowerDirs: string[]): Promise<void> {
+  const uid = SANDBOX_UID_BASE;
+  const ensureDir = async (rel: string) => {
+    const dir = join(p.upper, rel);
+    if (await exists(dir)) return;
+    await mkdir(dir, { mode: 0o755 });
+    await chown(dir, uid, uid);
+  };
+  const seedFile = async (rel: string, content: string) => {
+    const file = join(p.upper, rel);
+    if (await exists(file)) return;
+    await writeFile(file, content, { mode: 0o644 });
+    await chown(file, uid, uid);
+  };
+  // /workspace normally comes with the base; a base without it gets one here.
+  const lowerHasWorkspace = (await Promise.all(lowerDirs.map((d) => exists(join(d, 'workspace'))))).some(Boolean);
+  if (!lowerHasWorkspace) await ensureDir('workspace');
+  await ensureDir('etc');
+  await seedFile('etc/hostname', `${hostname}\n`);
+  await seedFile('etc/hosts', `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`);
+}
+
+function overlayDirs(ctx: LocalContext, p: SandboxPaths, base: string): OverlayDirs {
+  return { lower: ctx.images.rootfs(base), upper: p.upper, work: p.work, target: p.rootfs };
+}
+
+export async function createSandbox(ctx: LocalContext, spec: CreateSpec): Promise<void> {
+  assertValidId(spec.id);
+  assertValidHostname(spec.hostname);
+  assertResources(spec);
+  const p = ctx.paths.sandbox(spec.id);
+  // Throws UnknownBaseError for a base nobody knows; builds a known one once.
+  if (!(await ctx.images.isReady(spec.base))) await ctx.images.ensure(spec.base);
+  if (!(await readSpec(p))) {
+    await mkdir(p.dir, { recursive: true, mode: 0o700 });
+    const saved: SavedSpec = {
+      id: spec.id,
+      hostname: spec.hostname,
+      base: spec.base,
+      resources: { ...spec.resources },
+      createdAt: new Date().toISOString(),
+    };
+    await writeJsonAtomic(p.spec, saved);
+  }
+  // A repeated create of an existing sandbox (maybe running) must not touch its layers.
+  if (await exists(p.upper)) return;
+  await prepareLayers(ctx, p, (await readSpec(p))!);
+}
+
+async function prepareLayers(ctx: LocalContext, p: SandboxPaths, spec: SavedSpec): Promise<void> {
+  await prepareOverlayDirs(overlayDirs(ctx, p, spec.base), SANDBOX_UID_BASE);
+  await seedUpper(p, spec.hostname, ctx.images.lowerDirs(spec.base));
+}
+
+/** The spec of an existing sandbox, or SandboxMissingError. */
+export async function requireSpec(ctx: LocalContext, id: string): Promise<SavedSpec> {
+  assertValidId(id);
+  const spec = await readSpec(ctx.paths.sandbox(id));
+  if (!spec) throw new SandboxMissingError(id);
+  return spec;
+}
+
+function checkVolumes(volumes: VolumeMount[]): VolumeMount[] {
+  return volumes.map((v) => {
+    if (typeof v.hostPath !== 'string' || !v.hostPath.startsWith('/')) {
+      throw new ProviderError(`volume host path must be absolute: ${JSON.stringify(v.hostPath)}`);
+    }
+    const parts = sandboxPathComponents(v.path);
+    if (['proc', 'sys', 'dev'].includes(parts[0]!)) throw new PathEscapeError(v.path, 'cannot mount a volume over a kernel filesystem');
+    return { hostPath: v.hostPath, path: '/' + parts.join('/'), ...(v.readOnly ? { readOnly: true } : {}) };
+  });
+}
+
+/** Merges a StartSpec into what is saved: given fields replace, missing ones are kept. */
+export async function saveStartSpec(ctx: LocalContext, id: string, spec: StartSpec | undefined): Promise<SavedStart> {
+  const p = ctx.paths.sandbox(id);
+  const saved = await readStart(p);
+  if (!spec || (spec.env === undefined && spec.volumes === undefined)) return saved;
+  const next: SavedStart = {
+    env: spec.env !== undefined ? { ...spec.env } : saved.env,
+    volumes: spec.volumes !== undefined ? checkVolumes(spec.volumes) : saved.volumes,
+  };
+  for (const key of Object.keys(next.env)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new ProviderError(`invalid environment variable name ${JSON.stringify(key)}`);
+  }
+  await writeStart(p, next);
+  return next;
+}
+
+/**
+ * Brings a stopped sandbox up: overlay, bundle, `create`, network into the new
+ * netns, `start`. On failure everything started here is torn down again.
+ */
+export async function bootSandbox(ctx: LocalContext, spec: SavedSpec, start: SavedStart): Promise<void> {
+  const p = ctx.paths.sandbox(spec.id);
+  const cid = containerIdOf(spec.id);
+  try {
+    if (!(await ctx.images.isReady(spec.base))) await ctx.images.ensure(spec.base);
+    await prepareLayers(ctx, p, spec);
+    for (const v of start.volumes) {
+      const st = await lstat(v.hostPath).catch(() => undefined);
+      if (!st?.isDirectory()) throw new ProviderError(`volume host path ${v.hostPath} is not a directory`);
+    }
+    await mountOverlay(overlayDirs(ctx, p, spec.base));
+    const config = sandboxConfig({
+      id: spec.id,
+      hostname: spec.hostname,
+      rootfs: p.rootfs,
+      resources: spec.resources,
+      env: envList(baseEnv(spec.hostname), start.env),
+      volumes: start.volumes,
+      cgroupsPath: cgroupsPathOf(spec.id),
+      initBinary: ctx.initBinary,
+      seccomp: defaultSeccompProfile(DEFAULT_CAPABILITIES),
+      limitSwap: canLimitSwap(),
+    });
+    await writeFile(p.config, JSON.stringify(config), { mode: 0o600 });
+    const pidFile = join(p.dir, 'init.pid');
+    await rm(pidFile, { force: true });
+    await ctx.runtime.create(cid, p.dir, p.runtimeLog, pidFile);
+    const initPid = Number((await readFile(pidFile, 'utf8')).trim());
+    await ctx.hostNetworkReady();
+    await ctx.networks.attach(spec.id, initPid);
+    await ctx.runtime.start(cid);
+  } catch (err) {
+    await teardown(ctx, spec.id, 0).catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * Ends every process of the sandbox and removes its running host objects
+ * (container, network, mounts, cgroups); the sandbox's files stay. Idempotent.
+ */
+export async function teardown(ctx: LocalContext, id: string, graceMs = STOP_GRACE_MS): Promise<void> {
+  const cid = containerIdOf(id);
+  const state = await ctx.runtime.state(cid);
+  if (state?.status === 'running' || state?.status === 'paused') {
+    // TERM goes to every process but the init: the init exiting would make the
+    // kernel SIGKILL the rest at once, leaving them no time to clean up.
+    const others = async () => (await sandboxPids(id)).filter((pid) => pid !== state.pid);
+    let left = await others();
+    for (const pid of left) signal(pid, 'SIGTERM');
+    const deadline = Date.now() + graceMs;
+    while (left.length > 0 && Date.now() < deadline) {
+      await sleep(20);
+      left = await others();
+    }
+    await ctx.runtime.kill(cid, 'KILL', true);
+  }
+  if (state) await ctx.runtime.delete(cid, true);
+  await ctx.networks.detach(id);
+  await removeMountPoint(ctx.paths.sandbox(id).rootfs);
+  await removeSandboxCgroups(id);
+  await rm(ctx.paths.sandbox(id).execDir, { recursive: true, force: true });
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    /* already gone */
+  }
+}
+
+/** Removes everything the sandbox owns. Safe on a half-created or missing sandbox. */
+export async function destroySandbox(ctx: LocalContext, id: string): Promise<void> {
+  assertValidId(id);
+  await teardown(ctx, id, 0);
+  const p = ctx.paths.sandbox(id);
+  if (!(await exists(p.dir))) return;
+  await mkdir(ctx.paths.trash, { recursive: true, mode: 0o700 });
+  const trashed = join(ctx.paths.trash, `${id}-${randomBytes(4).toString('hex')}`);
+  // Rename first: a crash in the middle of rm leaves a trash entry, never a half sandbox.
+  await rename(p.dir, trashed);
+  await emptyTrashEntry(trashed);
+}
+
+export async function emptyTrashEntry(dir: string): Promise<void> {
+  await unmountAll(dir);
+  await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+}
+
+/** Checks all paths before anything is written: one bad path writes nothing. */
+export function checkFiles(files: FileToWrite[]): { file: FileToWrite; parts: string[] }[] {
+  return files.map((file) => {
+    const parts = sandboxPathComponents(file.path);
+    const mode = file.mode ?? 0o644;
+    if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) throw new ProviderError(`invalid mode ${mode} for ${file.path}`);
+    return { file, parts };
+  });
+}

@@ -1,0 +1,91 @@
+/**
+ * Layout of one LocalProvider's state directory. Everything a provider creates on
+ * disk lives under it, so "what exists" can always be answered by reading it back.
+ *
+ *   <stateDir>/driver.lock              pid + start time of the process driving this dir
+ *   <stateDir>/oci/                     crun/runc --root: only this provider's containers
+ *   <stateDir>/sandboxes/<id>/spec.json CreateSpec, written BEFORE any host object exists
+ *   <stateDir>/sandboxes/<id>/start.json  last StartSpec (env, volumes) reused by a bare start()
+ *   <stateDir>/sandboxes/<id>/upper/    overlay upper dir: the sandbox's own files (kept by stop)
+ *   <stateDir>/sandboxes/<id>/work/     overlay work dir
+ *   <stateDir>/sandboxes/<id>/config.json  OCI bundle config (the bundle dir is the sandbox dir)
+ *   <stateDir>/sandboxes/<id>/runtime.log  stdio of the runtime's create (errors, init output)
+ *   <stateDir>/sandboxes/<id>/exec/     short-lived process.json files of running execs
+ *   <stateDir>/trash/<id>-<n>/          a deleted sandbox being removed (renamed first: atomic)
+ *
+ *   /run/pocketenv/rootfs/<id>/         overlay mount point, mounted only while the sandbox runs.
+ *
+ * The mount point is outside the state dir on purpose: the runtime sets up the
+ * rootfs from inside the sandbox's user namespace, i.e. as an unprivileged host
+ * uid, which must be able to traverse every parent dir. A state dir under /root
+ * (mode 0700) is not traversable; /run/pocketenv is (0711). Ids are host-unique
+ * anyway (they name cgroups and veths), so the mount point is too.
+ */
+import { join } from 'node:path';
+import { ProviderError } from '../provider/errors';
+
+/** Ids name host objects (container, cgroup, veth), so they are kept to a safe alphabet. */
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+
+export function assertValidId(id: string): void {
+  if (typeof id !== 'string' || !ID_PATTERN.test(id)) {
+    throw new ProviderError(`invalid sandbox id ${JSON.stringify(id)}: use 1-63 letters, digits, '_' or '-'`);
+  }
+}
+
+/** RFC 1123 label: what `sethostname` and every resolver accept. */
+const HOSTNAME_PATTERN = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+
+export function assertValidHostname(hostname: string): void {
+  if (typeof hostname !== 'string' || !HOSTNAME_PATTERN.test(hostname)) {
+    throw new ProviderError(`invalid hostname ${JSON.stringify(hostname)}: use 1-63 letters, digits or '-'`);
+  }
+}
+
+/** Container ids are global to the host's cgroup tree, so they carry a project prefix. */
+export const CONTAINER_PREFIX = 'pe-';
+
+export function containerIdOf(id: string): string {
+  return CONTAINER_PREFIX + id;
+}
+
+export function sandboxIdOfContainer(containerId: string): string | undefined {
+  return containerId.startsWith(CONTAINER_PREFIX) ? containerId.slice(CONTAINER_PREFIX.length) : undefined;
+}
+
+/** Cgroup path given to the runtime; the same on v1 (per hierarchy) and v2. */
+export const CGROUP_PARENT = 'pocketenv';
+
+export function cgroupsPathOf(id: string): string {
+  return `/${CGROUP_PARENT}/${id}`;
+}
+
+/** Parent of the sandboxes' rootfs mount points (see above). */
+export const ROOTFS_MOUNT_BASE = '/run/pocketenv/rootfs';
+
+export class SandboxPaths {
+  constructor(
+    readonly dir: string,
+    readonly id: string,
+  ) {}
+  get spec() { return join(this.dir, 'spec.json'); }
+  get startSpec() { return join(this.dir, 'start.json'); }
+  get upper() { return join(this.dir, 'upper'); }
+  get work() { return join(this.dir, 'work'); }
+  get rootfs() { return join(ROOTFS_MOUNT_BASE, this.id); }
+  get config() { return join(this.dir, 'config.json'); }
+  get runtimeLog() { return join(this.dir, 'runtime.log'); }
+  get execDir() { return join(this.dir, 'exec'); }
+}
+
+export class StatePaths {
+  constructor(readonly stateDir: string) {}
+  get lock() { return join(this.stateDir, 'driver.lock'); }
+  get ociRoot() { return join(this.stateDir, 'oci'); }
+  get sandboxes() { return join(this.stateDir, 'sandboxes'); }
+  get trash() { return join(this.stateDir, 'trash'); }
+  sandbox(id: string): SandboxPaths {
+    assertValidId(id);
+    return new SandboxPaths(join(this.sandboxes, id), id);
+  }
+}

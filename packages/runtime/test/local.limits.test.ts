@@ -1,0 +1,67 @@
+/**
+ * Resource limits are enforced by the kernel: a memory hog is OOM-killed inside
+ * its sandbox, a fork bomb hits the pids limit, a busy loop is throttled to the
+ * vcpus share — and in every case the other sandbox (and the sandbox itself)
+ * keeps answering exec.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cpuThrottledPeriods, memoryLimit, oomKills, pidsLimitHits, pidsMax } from './support/cgroup-counters';
+import { createSpec, localUnavailableReason, tempProvider, uniqueId, warnSkipped } from './support/local';
+
+const unavailable = localUnavailableReason();
+warnSkipped('local.limits.test.ts', unavailable);
+
+describe.skipIf(!!unavailable)('local sandbox limits', () => {
+  const t = tempProvider();
+  const { provider } = t;
+  const small = uniqueId('lima');
+  const other = uniqueId('limb');
+
+  const answers = async (id: string) => (await provider.exec(id, 'echo alive', { timeoutMs: 30_000 })).stdout.toString() === 'alive\n';
+
+  beforeAll(async () => {
+    await provider.create(createSpec(small, { resources: { vcpus: 0.5, memoryGiB: 0.25, diskGiB: 1, pids: 64 } }));
+    await provider.create(createSpec(other));
+    await provider.start(small);
+    await provider.start(other);
+  });
+
+  afterAll(() => t.cleanup());
+
+  it('applies the resources to the cgroup', () => {
+    expect(memoryLimit(small)).toBe(256 * 1024 * 1024);
+    expect(pidsMax(small)).toBe('64');
+  });
+
+  it('OOM-kills a memory hog inside its sandbox; both sandboxes keep answering', async () => {
+    const before = oomKills(small);
+    // tail buffers a "line" that never ends: it grows until the kernel kills it.
+    const hog = await provider.exec(small, 'tail /dev/zero', { timeoutMs: 60_000 });
+    expect(hog.timedOut).toBe(false);
+    expect(hog.exitCode).toBe(137);
+    expect(oomKills(small)).toBeGreaterThan(before);
+    expect(await answers(other)).toBe(true);
+    expect(await answers(small)).toBe(true);
+  });
+
+  it('stops a fork bomb at the pids limit; the other sandbox answers during it', async () => {
+    const before = pidsLimitHits(small);
+    const bomb = provider.exec(small, 'bomb() { bomb | bomb & }; bomb; sleep 30', { timeoutMs: 6_000 });
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(await answers(other)).toBe(true);
+    const r = await bomb;
+    expect(r.timedOut).toBe(true);
+    expect(r.stderr.toString()).toMatch(/fork/i);
+    expect(pidsLimitHits(small)).toBeGreaterThan(before);
+    // The timeout killed the whole bomb, so the sandbox is usable again.
+    expect(await answers(small)).toBe(true);
+    expect((await provider.exec(small, 'ps -e --no-headers | wc -l')).stdout.toString().trim()).toMatch(/^[1-9]$/);
+  });
+
+  it('throttles a busy loop to its CPU share', async () => {
+    const before = cpuThrottledPeriods(small);
+    const r = await provider.exec(small, 'timeout 2 sh -c "while :; do :; done"; true', { timeoutMs: 30_000 });
+    expect(r.exitCode).toBe(0);
+    expect(cpuThrottledPeriods(small)).toBeGreaterThan(before);
+  });
+});
