@@ -9,7 +9,7 @@ if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
   echo "pocketenv: installing npm packages…" >&2
   # npm 11 skips dependencies' install scripts; we build the native ones ourselves below.
   npm ci --ignore-scripts --no-audit --no-fund >&2
-  echo "pocketenv: building native modules (better-sqlite3) from source, about a minute…" >&2
-  npm rebuild better-sqlite3 >&2
+  echo "pocketenv: building native modules (better-sqlite3, node-pty) from source, about a minute…" >&2
+  npm rebuild better-sqlite3 node-pty >&2
   touch "$stamp"
 fi

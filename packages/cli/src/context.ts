@@ -24,6 +24,8 @@ export class CliContext {
   readonly err: Colors;
   /** What the process exits with when the command returns normally. */
   exitCode = 0;
+  /** The process's stdin (streamed into `exec` when it is not a terminal). */
+  stdin: { isTTY?: boolean } & AsyncIterable<Uint8Array | string> = process.stdin;
 
   constructor(
     readonly stdout: OutStream,

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { runCli } from './run-cli';
 
-const COMMANDS = ['serve', 'setup', 'create', 'ls', 'ps', 'start', 'stop', 'rm', 'exec', 'whoami', 'token'];
+// What a user of the hosted CLI expects to find, in help order (a command dropped or renamed fails here).
+const COMMANDS = [
+  'serve', 'setup', 'create', 'ls', 'ps', 'start', 'stop', 'rm', 'exec', 'console', 'vscode', 'cp', 'backup',
+  'env', 'secret', 'file', 'sshkeys', 'tailscale', 'volume', 'service', 'expose', 'unexpose', 'ports', 'whoami', 'token',
+];
 
 describe('pocketenv --help and usage errors', () => {
   it('lists every command', async () => {

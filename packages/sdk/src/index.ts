@@ -19,14 +19,36 @@
  */
 export * as pocketenv from './pocketenv';
 export * as sandbox from './sandbox';
+export * as env from './env';
+export * as secrets from './secrets';
+export * as files from './files';
+export * as sshkeys from './sshkeys';
+export * as tailscale from './tailscale';
+export * as crypto from './crypto';
+export * as terminal from './terminal';
+export * as copy from './copy';
+export * as backup from './backup';
+export * as volume from './volume';
+export * as services from './services';
+export * as ports from './ports';
+export * as network from './network';
 
 export type { Client, ClientOptions } from './client';
+export { ArchiveError, DEFAULT_ARCHIVE_LIMITS, archiveLimitsFromEnv, type ArchiveLimits } from './archive';
 export type { CallOptions } from './http';
 export type { SandboxBuilder } from './builder';
 export type { CreateSandboxInput, ExecOptions } from './sandbox-wire';
 export type { StartOptions, WaitOptions } from './connected';
 export type { ExecResult, Profile, Sandbox, SandboxPage, SandboxStatus, ServerDescription } from './types';
 export { ConnectedSandbox } from './connected';
+export type { Variable, VariablePage } from './env';
+export type { Secret, SecretPage } from './secrets';
+export type { FilePage, SandboxFile } from './files';
+export type { SshKeyPair, SshKeys } from './sshkeys';
+export type { TailscaleAuthKey } from './tailscale';
+export type { Volume, VolumeData, VolumeDataPage, VolumePage } from './volume';
+export type { Service, ServiceOptions, ServicePage } from './services';
+export type { Port } from './ports';
 export {
   AbortedError,
   ApiError,

@@ -211,6 +211,10 @@ export function exec(sb: ConnectedSandbox, command: string, opts?: ExecOptions):
   return wire.execCommand(sb.client, sb.data.id, command, opts);
 }
 
+// Streaming form of exec (output as produced, stdin streamed in): see ./exec-stream.ts.
+export { execStream } from './exec-stream';
+export type { ExecStreamOptions, ExecStreamResult } from './exec-stream';
+
 /**
  * Returns the URL of a browser VS Code (code-server) for the sandbox. A server that does not
  * offer it (yet) answers 501, thrown as `NotImplementedError`.

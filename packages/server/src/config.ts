@@ -42,7 +42,8 @@ export interface ServerConfig {
 
 export const DEFAULT_PORT = 8789;
 export const DEFAULT_IDLE_TIMEOUT_MS = 15 * 60_000;
-export const JSON_LIMIT_BYTES = 1024 * 1024;
+/** Room for the largest sealed file the lexicon allows (1.4M base64url characters) plus JSON framing. */
+export const JSON_LIMIT_BYTES = 2 * 1024 * 1024;
 
 export function defaultDataDir(): string {
   return process.env.POCKETENV_DATA_DIR || path.join(os.homedir(), '.pocketenv');

@@ -63,6 +63,17 @@ export class NotImplementedError extends PocketenvError {
   override name = 'NotImplementedError';
 }
 
+/** A per-actor rate limit or quota (src/limits) refused the request; 429 with Retry-After. */
+export class RateLimitError extends PocketenvError {
+  override name = 'RateLimitError';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
 /** Shortest useful description of a provider failure, for records and responses. */
 export function describeFailure(err: unknown): string {
   if (err instanceof Error) return err.message || err.name;
@@ -88,6 +99,7 @@ export function toXrpcError(err: unknown, jsonLimitBytes?: number): XRPCError {
   if (err instanceof NotFoundError) return new XRPCError(404, err.message, 'NotFound');
   if (err instanceof ConflictError) return new XRPCError(409 as ResponseType, err.message, 'Conflict');
   if (err instanceof NotImplementedError) return new XRPCError(ResponseType.MethodNotImplemented, err.message, 'MethodNotImplemented');
+  if (err instanceof RateLimitError) return new XRPCError(ResponseType.RateLimitExceeded, err.message, 'RateLimitExceeded');
   if (err instanceof ProviderFailureError) return new XRPCError(ResponseType.UpstreamFailure, err.message, 'SandboxProviderError');
 
   // Provider errors that reach here unwrapped: the caller asked for something the sandbox

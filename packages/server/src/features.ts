@@ -9,6 +9,16 @@ import type { Server } from '@atproto/xrpc-server';
 import type { Express } from 'express';
 import type { AppContext } from './context';
 import type { LifecycleHook } from './sandboxes/hooks';
+import { terminalFeature } from './terminal/index';
+import { ideFeature } from './ide/index';
+import { configAttachments } from './attachments-config/index';
+import { copyFeature } from './copy/index';
+import { backupsFeature } from './backups/index';
+import { portsFeature } from './ports/index';
+import { volumesFeature } from './volumes/index';
+import { servicesFeature } from './services/index';
+import { warmPoolFeature } from './pool/index';
+import { execStreamFeature } from './exec-stream/index';
 
 /** Takes an HTTP upgrade (WebSocket) when it is for this feature; returns false to pass. */
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
@@ -28,4 +38,15 @@ export interface Feature {
 }
 
 /** NOTE: append one line per feature; order is the order hooks run in. */
-export const features: Feature[] = [];
+export const features: Feature[] = [
+  ideFeature, // before ports: it guards VS Code's preview (port 1024) and passes every other request on
+  portsFeature, // before the others: a host-form preview owns every path of its host, WebSocket upgrades included
+  terminalFeature,
+  configAttachments,
+  copyFeature,
+  backupsFeature,
+  volumesFeature,
+  servicesFeature,
+  execStreamFeature,
+  warmPoolFeature, // last: its stop() runs after the others' (pooled sandboxes are nobody's)
+];

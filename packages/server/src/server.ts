@@ -20,6 +20,7 @@ import { Logger } from './log';
 import { Orchestrator } from './sandboxes/orchestrator';
 import { ProviderRegistry } from './sandboxes/providers';
 import { IdleReaper } from './sandboxes/reaper';
+import { resolveLimits, SandboxQuotas } from './limits/index';
 import { reconcile } from './sandboxes/reconcile';
 import { SandboxRepository } from './sandboxes/repository';
 import { SERVER_VERSION } from './version';
@@ -54,6 +55,7 @@ export async function launch(opts: ServerOptions = {}): Promise<{ server: Runnin
     const providers = new ProviderRegistry(opts.providers ?? defaultProviders(config));
     const sandboxes = new SandboxRepository(db);
     const orchestrator = new Orchestrator(sandboxes, providers, log);
+    orchestrator.setAdmission(new SandboxQuotas(sandboxes, resolveLimits()));
     const ctx: AppContext = { config, version: SERVER_VERSION, log, db, actors, sandboxes, providers, orchestrator, keys };
 
     for (const feature of features) if (feature.hook) orchestrator.use(feature.hook(ctx));

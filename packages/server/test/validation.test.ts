@@ -84,8 +84,9 @@ describe('createSandbox input', () => {
     }
   });
 
-  it('refuses envs and secrets instead of dropping them', async () => {
-    await expectInvalid(create({ base: 'debian', envs: [{ name: 'A', value: 'b' }] }), /envs/);
+  // envs and secrets work at creation now (config-attachments.test.ts); bad ones are still refused.
+  it('refuses an invalid variable name and a secret that is not sealed', async () => {
+    await expectInvalid(create({ base: 'debian', envs: [{ name: 'NOT A NAME', value: 'b' }] }), /envs/);
     await expectInvalid(create({ base: 'debian', secrets: [{ name: 'A', value: 'b' }] }), /secrets/);
   });
 

@@ -1,4 +1,4 @@
-import { sandbox } from '@pocketenv/sdk';
+import { HttpError, sandbox } from '@pocketenv/sdk';
 import { defineCommand } from '../command';
 import { CLIError, ExitCode } from '../errors';
 import { findSandbox } from '../resolve';
@@ -17,8 +17,8 @@ export const exec = defineCommand<{ sandbox: string; command: string[] }>({
     '  One argument is handed to the shell as written:  pocketenv exec box \'ls | wc -l\'',
     '  Several arguments are quoted one by one:         pocketenv exec box -- ls -la /tmp',
     'Options after the sandbox belong to the command; `--` before it is optional.',
-    'Its stdout and stderr are printed unchanged once it has finished (streaming output is',
-    'planned), and pocketenv exits with its exit code.',
+    'Its stdout and stderr are printed unchanged as they are produced, piped-in stdin is',
+    'streamed to it (a terminal\'s is not), and pocketenv exits with its exit code.',
   ].join('\n'),
   async run(ctx, args, opts) {
     const command = toShellCommand(args.command);
@@ -28,9 +28,22 @@ export const exec = defineCommand<{ sandbox: string; command: string[] }>({
     if (sb.data.status !== 'RUNNING') {
       throw new CLIError(`sandbox ${sb.name} is not running (${sb.data.status})`, ExitCode.GENERIC, `start it with \`pocketenv start ${sb.name}\``);
     }
-    const result = await ctx.spin(`Running in ${sb.name}`, () => sandbox.exec(sb, command));
-    ctx.stdout.write(result.stdout);
-    ctx.stderr.write(result.stderr);
+    let result: { exitCode: number; timedOut?: boolean; truncated?: boolean };
+    try {
+      // Output is printed as it arrives; piped-in stdin streams to the command.
+      result = await sandbox.execStream(sb, command, {
+        onStdout: (chunk) => ctx.stdout.write(chunk),
+        onStderr: (chunk) => ctx.stderr.write(chunk),
+        stdin: ctx.stdin.isTTY ? undefined : ctx.stdin,
+      });
+    } catch (error) {
+      // A server without the streaming route (e.g. an older one) answers the upgrade with 404.
+      if (!(error instanceof HttpError) || !/HTTP 404/.test(error.message)) throw error;
+      const buffered = await ctx.spin(`Running in ${sb.name}`, () => sandbox.exec(sb, command));
+      ctx.stdout.write(buffered.stdout);
+      ctx.stderr.write(buffered.stderr);
+      result = buffered;
+    }
     if (result.timedOut) ctx.note(ctx.err.yellow('pocketenv: the command was killed: it ran out of time'));
     if (result.truncated) ctx.note(ctx.err.yellow('pocketenv: the output was cut: it went over the server’s limit'));
     ctx.exitCode = result.exitCode;

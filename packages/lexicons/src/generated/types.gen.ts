@@ -839,8 +839,12 @@ export namespace ServiceDefs {
     command: string;
     description?: string;
     ports?: number[];
-    /** RUNNING: the process is up. STOPPED: not running (stopped, or its sandbox is). RESTARTING: it exited and waits to be restarted (back-off). ERROR: it kept crashing and the server gave up. */
-    status: "RUNNING" | "STOPPED" | "RESTARTING" | "ERROR" | (string & {});
+    /** RUNNING: the process is up. STOPPED: not running (stopped, or its sandbox is). CRASHED: it exited on its own and is restarted after a back-off (lastExitCode says how it ended). RESTARTING: the hosted service's name for that wait; this server reports CRASHED. ERROR: the service is not supervised any more (its supervisor is gone or could not be launched); start or restart it. */
+    status: "RUNNING" | "STOPPED" | "CRASHED" | "RESTARTING" | "ERROR" | (string & {});
+    /** Our addition: exit code of the last run that ended (128+N when killed by signal N); absent until one has ended. */
+    lastExitCode?: number;
+    /** Our addition: how many times the supervisor restarted it since it was last started. */
+    restarts?: number;
     createdAt: string;
     updatedAt?: string;
   }

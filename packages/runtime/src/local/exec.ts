@@ -9,13 +9,15 @@
  * as under Docker. The runtime's exec process is spawned `detached` so that it, too,
  * can be killed as a group without touching the caller's own process group.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExecProcess, ExecResult, ExecStreamHandlers } from '../provider/types';
 import { signalNumber } from './command';
 import type { OciProcess } from './oci-config';
+import { execViaAgent } from './agent/client';
 
 export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
 
@@ -29,10 +31,19 @@ export interface ExecTarget {
   pids(): Promise<number[]>;
   /** Dir for the short-lived process.json files. */
   execDir: string;
+  /**
+   * The sandbox's exec agent socket (agent/exec-agent.pl): when it answers, the command
+   * is forked by the agent inside the sandbox (no runtime spawn); else the runtime's exec runs it.
+   */
+  agentSocket?: string;
+  /** Called when the agent did not answer (so the provider can restart it). */
+  onAgentMissing?(): void;
 }
 
 interface RunningExec {
-  child: ChildProcess;
+  stdout: Readable;
+  stderr: Readable;
+  stdin: Writable;
   exited: Promise<{ exitCode: number }>;
   killTree(): Promise<void>;
 }
@@ -91,6 +102,28 @@ export async function killSessionTree(leader: number, pids: () => Promise<number
 }
 
 async function launch(target: ExecTarget, process_: OciProcess): Promise<RunningExec> {
+  if (target.agentSocket) {
+    const viaAgent = await execViaAgent(target.agentSocket, process_);
+    if (viaAgent) {
+      viaAgent.stdin.on('error', () => undefined);
+      return {
+        stdout: viaAgent.stdout,
+        stderr: viaAgent.stderr,
+        stdin: viaAgent.stdin,
+        exited: viaAgent.exited,
+        // The agent sweeps the command's session inside the sandbox; resolve once it is dead.
+        killTree: async () => {
+          viaAgent.kill();
+          await viaAgent.exited;
+        },
+      };
+    }
+    target.onAgentMissing?.();
+  }
+  return launchRuntimeExec(target, process_);
+}
+
+async function launchRuntimeExec(target: ExecTarget, process_: OciProcess): Promise<RunningExec> {
   await mkdir(target.execDir, { recursive: true, mode: 0o700 });
   const name = randomBytes(8).toString('hex');
   const processFile = join(target.execDir, `${name}.json`);
@@ -112,12 +145,12 @@ async function launch(target: ExecTarget, process_: OciProcess): Promise<Running
   void exited.then(() => Promise.all([rm(processFile, { force: true }), rm(pidFile, { force: true })]));
 
   const killTree = () => (leader ? killSessionTree(leader, target.pids, pidFile) : Promise.resolve());
-  return { child, exited, killTree };
+  return { stdout: child.stdout!, stderr: child.stderr!, stdin: child.stdin!, exited, killTree };
 }
 
 /** Resolves once both output streams ended, or DRAIN_GRACE_MS after `exited`. */
-function drained(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
-  const ends = [child.stdout!, child.stderr!].map(
+function drained(child: { stdout: Readable; stderr: Readable }, exited: Promise<unknown>): Promise<void> {
+  const ends = [child.stdout, child.stderr].map(
     (s) => new Promise<void>((resolve) => (s.readableEnded || s.destroyed ? resolve() : s.once('close', () => resolve()))),
   );
   return new Promise<void>((resolve) => {
@@ -134,8 +167,8 @@ function drained(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
       if (done) return;
       timer = setTimeout(() => {
         // A background process inherited the pipes; stop waiting for it.
-        child.stdout!.destroy();
-        child.stderr!.destroy();
+        child.stdout.destroy();
+        child.stderr.destroy();
         finish();
       }, DRAIN_GRACE_MS);
     });
@@ -196,13 +229,13 @@ export async function runExec(
   const run = await launch(target, process_);
   let timedOut = false;
   const disarm = armTimeout(opts.timeoutMs, opts.signal, run, () => (timedOut = true));
-  run.child.stdout!.on('data', (c: Buffer) => stdout.push(c));
-  run.child.stderr!.on('data', (c: Buffer) => stderr.push(c));
-  run.child.stdin!.end(opts.stdin === undefined ? undefined : Buffer.from(opts.stdin));
+  run.stdout.on('data', (c: Buffer) => stdout.push(c));
+  run.stderr.on('data', (c: Buffer) => stderr.push(c));
+  run.stdin.end(opts.stdin === undefined ? undefined : Buffer.from(opts.stdin));
   const { exitCode } = await run.exited;
   // Once the command has exited, what it left running in the background is not ours to kill.
   disarm();
-  await drained(run.child, run.exited);
+  await drained(run, run.exited);
   return {
     stdout: stdout.toBuffer(),
     stderr: stderr.toBuffer(),
@@ -221,19 +254,19 @@ export async function streamExec(
   const run = await launch(target, process_);
   let timedOut = false;
   const disarm = armTimeout(opts.timeoutMs, opts.signal, run, () => (timedOut = true));
-  run.child.stdout!.on('data', (c: Buffer) => handlers.onStdout?.(c));
-  run.child.stderr!.on('data', (c: Buffer) => handlers.onStderr?.(c));
+  run.stdout.on('data', (c: Buffer) => handlers.onStdout?.(c));
+  run.stderr.on('data', (c: Buffer) => handlers.onStderr?.(c));
   const done = run.exited.then(async ({ exitCode }) => {
     disarm();
-    await drained(run.child, run.exited);
+    await drained(run, run.exited);
     return { exitCode, timedOut };
   });
   return {
     writeStdin(data) {
-      if (!run.child.stdin!.writableEnded) run.child.stdin!.write(Buffer.from(data));
+      if (!run.stdin.writableEnded) run.stdin.write(Buffer.from(data));
     },
     closeStdin() {
-      if (!run.child.stdin!.writableEnded) run.child.stdin!.end();
+      if (!run.stdin.writableEnded) run.stdin.end();
     },
     kill() {
       void run.killTree();

@@ -7,7 +7,8 @@
  * delete), exec.ts, safe-path.ts (files), reconcile.ts (what exists, crash
  * recovery), repo.ts and the network/ and images/ modules.
  */
-import { mkdir } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { lstat, mkdir } from 'node:fs/promises';
 import type {
   BaseInfo,
   Capability,
@@ -43,13 +44,33 @@ import {
 } from './lifecycle';
 import { SandboxNetworks } from './network/index';
 import { baseEnv, envList, processSpec, SANDBOX_UID_BASE, WORKSPACE } from './oci-config';
-import { findBinary, OciRuntime, pickRuntime } from './oci-runtime';
+import { findBinary, OciRuntime, pickRuntime, type ContainerState } from './oci-runtime';
 import { assertValidId, containerIdOf, StatePaths } from './paths';
 import { observeAll, observeOne, reconcile } from './reconcile';
 import { assertRepoUrl, cloneRepo } from './repo';
 import { locate, readFileInRoot, sandboxPathComponents, writeFileInRoot, type FileRoot } from './safe-path';
 import { mountedVolumes, readStart, type SavedStart } from './store';
 import { LOGIN_SHELL, terminalCommand } from './terminal';
+import { launchAgent } from './agent/index';
+import { renameSandbox } from './hostname';
+
+const AGENT_RELAUNCH_MS = 5000;
+
+/**
+ * Whether a remembered init is still that very process, alive: same kernel start time (pid
+ * reuse changes it) and not a zombie (a killed init stays in /proc until it is reaped).
+ */
+function stillRunning(known: { pid: number; startTime: string }): boolean {
+  try {
+    const stat = readFileSync(`/proc/${known.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19] === known.startTime && fields[0] !== 'Z' && fields[0] !== 'X';
+  } catch {
+    return false;
+  }
+}
+/** POCKETENV_EXEC_AGENT=0 sends every exec through the OCI runtime's exec (for comparison and debugging). */
+const AGENT_ENABLED = process.env.POCKETENV_EXEC_AGENT !== '0';
 
 export interface LocalProviderOptions {
   /** Where this provider keeps its sandboxes (one provider process per dir). */
@@ -85,6 +106,10 @@ export class LocalProvider implements Provider {
   private readonly queues = new Map<string, Promise<unknown>>();
   /** env/volumes per running sandbox, so exec does not re-read start.json. */
   private readonly startCache = new Map<string, SavedStart>();
+  /** Hostname per sandbox seen by exec (spec.json read once, not per exec). */
+  private readonly hostnames = new Map<string, { hostname: string }>();
+  /** When the exec agent of a sandbox was last (re)started on demand. */
+  private readonly agentRelaunchedAt = new Map<string, number>();
   /** Init process of sandboxes seen running (see requireRunning). */
   private readonly runningInits = new Map<string, { pid: number; startTime: string }>();
 
@@ -184,15 +209,19 @@ export class LocalProvider implements Provider {
     if (spec?.repo !== undefined) assertRepoUrl(spec.repo);
     const files = checkFiles(spec?.files ?? []);
     await this.serialized(id, async () => {
+      const alive = this.aliveState(id);
       this.runningInits.delete(id);
       const saved = await requireSpec(ctx, id);
       const start = await saveStartSpec(ctx, id, spec);
       this.startCache.set(id, start);
-      const state = await ctx.runtime.state(containerIdOf(id));
+      const state = alive ?? (await ctx.runtime.state(containerIdOf(id)));
       const booting = state?.status !== 'running';
+      if (alive) this.runningInits.set(id, { pid: alive.pid, startTime: processStartTime(alive.pid)! });
       if (booting) {
         if (state) await teardown(ctx, id, 0); // a half-started or dead container
-        await bootSandbox(ctx, saved, start);
+        const initPid = await bootSandbox(ctx, saved, start);
+        const startTime = processStartTime(initPid);
+        if (startTime) this.runningInits.set(id, { pid: initPid, startTime });
       }
       // On a running sandbox, start only (re)applies: env for later execs, files, repo.
       // Volumes given now take effect at the next boot.
@@ -224,6 +253,7 @@ export class LocalProvider implements Provider {
     assertValidId(id);
     await this.serialized(id, async () => {
       this.startCache.delete(id);
+      this.hostnames.delete(id);
       this.runningInits.delete(id);
       await destroySandbox(ctx, id);
     });
@@ -237,7 +267,17 @@ export class LocalProvider implements Provider {
   async observe(id: string): Promise<ObservedSandbox> {
     const ctx = await this.context();
     assertValidId(id);
-    return observeOne(ctx, id);
+    return observeOne(ctx, id, this.aliveState(id));
+  }
+
+  /**
+   * The container state of a sandbox seen running whose init still lives (pid + kernel start
+   * time unchanged), without asking the runtime: a `state` spawn costs ~7 ms, much more under load.
+   */
+  private aliveState(id: string): ContainerState | undefined {
+    const known = this.runningInits.get(id);
+    if (!known || !stillRunning(known)) return undefined;
+    return { id: containerIdOf(id), status: 'running', pid: known.pid };
   }
 
   /**
@@ -249,7 +289,7 @@ export class LocalProvider implements Provider {
   private async requireRunning(ctx: LocalContext, id: string): Promise<void> {
     assertValidId(id);
     const known = this.runningInits.get(id);
-    if (known && processStartTime(known.pid) === known.startTime) return;
+    if (known && stillRunning(known)) return;
     this.runningInits.delete(id);
     const state = await ctx.runtime.state(containerIdOf(id));
     if (state?.status === 'running') {
@@ -271,15 +311,36 @@ export class LocalProvider implements Provider {
   }
 
   private execTarget(ctx: LocalContext, id: string): ExecTarget {
+    const p = ctx.paths.sandbox(id);
     return {
       argv: (processFile, pidFile) => ctx.runtime.execArgv(containerIdOf(id), processFile, pidFile),
       pids: () => sandboxPids(id),
-      execDir: ctx.paths.sandbox(id).execDir,
+      execDir: p.execDir,
+      agentSocket: AGENT_ENABLED ? p.agentSocket : undefined,
+      onAgentMissing: () => this.relaunchAgent(ctx, id),
     };
   }
 
+  /**
+   * The agent is gone (killed inside, or the sandbox was booted by an older version):
+   * start it again in the background, at most every few seconds per sandbox.
+   */
+  private relaunchAgent(ctx: LocalContext, id: string): void {
+    const now = Date.now();
+    if ((this.agentRelaunchedAt.get(id) ?? 0) > now - AGENT_RELAUNCH_MS) return;
+    this.agentRelaunchedAt.set(id, now);
+    void (async () => {
+      const spec = await requireSpec(ctx, id);
+      const p = ctx.paths.sandbox(id);
+      if (!(await isMounted(p.rootfs)) || !(await lstat(p.agentDir).catch(() => undefined))) return; // booted without the agent's mount
+      await launchAgent(ctx, p, envList(baseEnv(spec.hostname), {}));
+    })().catch(() => undefined);
+  }
+
   private async processFor(ctx: LocalContext, id: string, args: string[], opts: { cwd?: string; env?: Record<string, string> }) {
-    const spec = await requireSpec(ctx, id);
+    // Only the hostname is used here; it changes through setHostname, which drops the cache.
+    const spec = this.hostnames.get(id) ?? (await requireSpec(ctx, id));
+    this.hostnames.set(id, { hostname: spec.hostname });
     const start = await this.startOf(ctx, id);
     const cwd = opts.cwd ?? WORKSPACE;
     if (cwd !== '/') sandboxPathComponents(cwd); // absolute, no '..'
@@ -338,6 +399,20 @@ export class LocalProvider implements Provider {
       const { root, rest } = where(parts);
       await writeFileInRoot(root, rest, file.content, file.mode ?? 0o644, file.path);
     }
+  }
+
+  /**
+   * Gives a sandbox a new hostname (kernel, /etc/hostname, /etc/hosts, $HOSTNAME); used by
+   * the server's warm pool when it hands a prepared sandbox to its caller. Not part of the
+   * Provider contract: other providers simply get no pool.
+   */
+  async setHostname(id: string, hostname: string): Promise<void> {
+    const ctx = await this.context();
+    assertValidId(id);
+    this.hostnames.delete(id);
+    await this.serialized(id, () =>
+      renameSandbox(ctx, id, hostname, (files) => this.writeChecked(ctx, id, checkFiles(files.map((f) => ({ ...f, mode: 0o644 })))), this.aliveState(id)),
+    );
   }
 
   async writeFiles(id: string, files: FileToWrite[]): Promise<void> {

@@ -21,6 +21,8 @@ import { assertValidHostname, assertValidId, cgroupsPathOf, containerIdOf, type 
 import { defaultSeccompProfile } from './seccomp';
 import { readSpec, readStart, writeJsonAtomic, writeStart, type SavedSpec, type SavedStart } from './store';
 import { sandboxPathComponents } from './safe-path';
+import { launchAgent, prepareAgent, removeAgentDir } from './agent/index';
+import { toolsMount } from './tools/mount';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -134,7 +136,7 @@ export async function saveStartSpec(ctx: LocalContext, id: string, spec: StartSp
  * Brings a stopped sandbox up: overlay, bundle, `create`, network into the new
  * netns, `start`. On failure everything started here is torn down again.
  */
-export async function bootSandbox(ctx: LocalContext, spec: SavedSpec, start: SavedStart): Promise<void> {
+export async function bootSandbox(ctx: LocalContext, spec: SavedSpec, start: SavedStart): Promise<number> {
   const p = ctx.paths.sandbox(spec.id);
   const cid = containerIdOf(spec.id);
   try {
@@ -145,6 +147,7 @@ export async function bootSandbox(ctx: LocalContext, spec: SavedSpec, start: Sav
       if (!st?.isDirectory()) throw new ProviderError(`volume host path ${v.hostPath} is not a directory`);
     }
     await mountOverlay(overlayDirs(ctx, p, spec.base));
+    const agentMounts = await prepareAgent(p);
     const config = sandboxConfig({
       id: spec.id,
       hostname: spec.hostname,
@@ -156,6 +159,7 @@ export async function bootSandbox(ctx: LocalContext, spec: SavedSpec, start: Sav
       initBinary: ctx.initBinary,
       seccomp: defaultSeccompProfile(DEFAULT_CAPABILITIES),
       limitSwap: canLimitSwap(),
+      extraMounts: [...agentMounts, await toolsMount()],
     });
     await writeFile(p.config, JSON.stringify(config), { mode: 0o600 });
     const pidFile = join(p.dir, 'init.pid');
@@ -165,6 +169,9 @@ export async function bootSandbox(ctx: LocalContext, spec: SavedSpec, start: Sav
     await ctx.hostNetworkReady();
     await ctx.networks.attach(spec.id, initPid);
     await ctx.runtime.start(cid);
+    // Best effort: without the agent (a base without perl…) exec falls back to the runtime's exec.
+    await launchAgent(ctx, p, envList(baseEnv(spec.hostname), {})).catch(() => undefined);
+    return initPid;
   } catch (err) {
     await teardown(ctx, spec.id, 0).catch(() => undefined);
     throw err;
@@ -196,6 +203,7 @@ export async function teardown(ctx: LocalContext, id: string, graceMs = STOP_GRA
   await removeMountPoint(ctx.paths.sandbox(id).rootfs);
   await removeSandboxCgroups(id);
   await rm(ctx.paths.sandbox(id).execDir, { recursive: true, force: true });
+  await removeAgentDir(ctx.paths.sandbox(id));
 }
 
 function signal(pid: number, sig: NodeJS.Signals): void {

@@ -129,6 +129,8 @@ export interface SandboxConfigInput {
   cgroupsPath: string;
   /** Host path of the init binary (catatonit). */
   initBinary: string;
+  /** More bind mounts the provider adds (the exec agent's socket dir and script). */
+  extraMounts?: OciMount[];
   seccomp: OciSeccomp;
   /** Whether memory+swap can be limited (v1 without swap accounting cannot). */
   limitSwap: boolean;
@@ -196,6 +198,7 @@ export function sandboxConfig(input: SandboxConfigInput) {
     { destination: INIT_PATH, type: 'bind', source: input.initBinary, options: ['bind', 'ro', 'nosuid', 'nodev'] },
     { destination: HOST_RESOLV_CONF, type: 'bind', source: HOST_RESOLV_CONF, options: ['bind', 'ro', 'nosuid', 'nodev', 'noexec'] },
     { destination: HOST_CA_BUNDLE, type: 'bind', source: HOST_CA_BUNDLE, options: ['bind', 'ro', 'nosuid', 'nodev', 'noexec'] },
+    ...(input.extraMounts ?? []),
     ...input.volumes.map(volumeMount),
   ];
   return {

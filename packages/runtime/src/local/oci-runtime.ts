@@ -77,11 +77,16 @@ export class OciRuntime {
 
   /**
    * Creates the container (namespaces, cgroups, mounts; init waits for `start`).
-   * The runtime's and the init's stdio go to `logFile`, so its errors can be reported.
+   * The runtime's errors go to `logFile`, so they can be reported; the init's stdio is /dev/null.
    */
   async create(containerId: string, bundle: string, logFile: string, pidFile: string): Promise<void> {
-    const { file, args } = this.cgroupArgv(['create', '--bundle', bundle, '--pid-file', pidFile, containerId]);
-    const fd = openSync(logFile, 'w', 0o600);
+    // The init inherits the runtime's stdio for its whole life. A host file there is an open
+    // handle on a host file inside the sandbox: the escape suite took it with pidfd_getfd and
+    // wrote into the data directory. So the stdio (the init's) is /dev/null, and the runtime's
+    // own errors go to `--log`. The log file is truncated first so an error is this create's.
+    closeSync(openSync(logFile, 'w', 0o600));
+    const { file, args } = this.cgroupArgv(['--log', logFile, 'create', '--bundle', bundle, '--pid-file', pidFile, containerId]);
+    const fd = openSync('/dev/null', 'w');
     let result: CommandResult;
     try {
       result = await runCommand(file, args, { stdio: ['ignore', fd, fd] });
@@ -133,6 +138,17 @@ export class OciRuntime {
     if (result.code !== 0 && !MISSING.test(result.stderr)) {
       throw new CommandError(`${this.name} delete ${containerId}`, result);
     }
+  }
+
+  /**
+   * Starts a process in the container and returns once it runs, without waiting for it
+   * (`exec -d`). Its stdio is /dev/null: a pipe would keep this call waiting for EOF.
+   */
+  async execDetached(containerId: string, processFile: string): Promise<void> {
+    const result = await runCommand(this.binary, ['--root', this.root, 'exec', '-d', '--process', processFile, containerId], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    if (result.code !== 0) throw new CommandError(`${this.name} exec -d ${containerId}`, result);
   }
 
   /** argv of an exec whose process is described by a process.json file. */

@@ -63,6 +63,9 @@ export function cgroupsPathOf(id: string): string {
 /** Parent of the sandboxes' rootfs mount points (see above). */
 export const ROOTFS_MOUNT_BASE = '/run/pocketenv/rootfs';
 
+/** Per-sandbox dirs holding the exec agent's socket (bind-mounted into the sandbox); see agent/. */
+export const AGENT_DIR_BASE = '/run/pocketenv/agent';
+
 export class SandboxPaths {
   constructor(
     readonly dir: string,
@@ -76,6 +79,9 @@ export class SandboxPaths {
   get config() { return join(this.dir, 'config.json'); }
   get runtimeLog() { return join(this.dir, 'runtime.log'); }
   get execDir() { return join(this.dir, 'exec'); }
+  /** Host dir of the exec agent's socket; outside the state dir for the same reason as rootfs. */
+  get agentDir() { return join(AGENT_DIR_BASE, this.id); }
+  get agentSocket() { return join(AGENT_DIR_BASE, this.id, 'agent.sock'); }
 }
 
 export class StatePaths {

@@ -130,8 +130,9 @@ function observed(id: string, container: ContainerState | undefined, hasSpec: bo
   }
 }
 
-export async function observeOne(ctx: LocalContext, id: string): Promise<ObservedSandbox> {
-  const [spec, container] = await Promise.all([readSpec(ctx.paths.sandbox(id)).catch(() => undefined), ctx.runtime.state(containerIdOf(id))]);
+/** `known`: the container's state when the caller already knows it (saves the runtime's `state` spawn). */
+export async function observeOne(ctx: LocalContext, id: string, known?: ContainerState): Promise<ObservedSandbox> {
+  const [spec, container] = await Promise.all([readSpec(ctx.paths.sandbox(id)).catch(() => undefined), known ?? ctx.runtime.state(containerIdOf(id))]);
   const address = container?.status === 'running' ? (await ctx.networks.addressOf(id))?.sandboxIp : undefined;
   return observed(id, container, spec !== undefined, address);
 }

@@ -93,6 +93,34 @@ export interface ExecProcess {
   wait(): Promise<{ exitCode: number; timedOut: boolean }>;
 }
 
+/** Size and environment of an interactive terminal (see `Provider.terminalCommand`). */
+export interface TerminalOptions {
+  /** Initial window size, in character cells. */
+  cols: number;
+  rows: number;
+  /** Working directory inside the sandbox; default `/workspace`. */
+  cwd?: string;
+  /** Extra environment, merged over the sandbox's env. */
+  env?: Record<string, string>;
+}
+
+/**
+ * A host command that, run inside a PTY the caller owns (node-pty, `script`…), is an
+ * interactive login shell in the sandbox: the PTY's bytes are the shell's terminal.
+ */
+export interface TerminalCommand {
+  file: string;
+  args: string[];
+  /** Gives the shell a new window size (SIGWINCH); call it after resizing the caller's own PTY. */
+  resize(cols: number, rows: number): Promise<void>;
+  /**
+   * Call once the command has exited or will not be run: removes host-side state and ends the
+   * shell if it outlived its terminal (what it started in the background is treated as a
+   * hangup would treat it, as over SSH).
+   */
+  dispose(): Promise<void>;
+}
+
 /** What the provider observes, independent of what the server wants. */
 export type ObservedState = 'running' | 'stopped' | 'missing';
 
@@ -113,7 +141,8 @@ export type Capability =
   | 'network'
   | 'repo'
   | 'stopStart'
-  | 'limits';
+  | 'limits'
+  | 'terminal';
 
 export interface BaseInfo {
   name: string;
@@ -158,6 +187,9 @@ export interface Provider {
   exec(id: string, command: string, opts?: ExecOptions): Promise<ExecResult>;
   /** Streaming exec; output arrives through `handlers` as it is produced. */
   execStream(id: string, command: string, handlers: ExecStreamHandlers, opts?: Omit<ExecOptions, 'stdin' | 'maxOutputBytes'>): Promise<ExecProcess>;
+
+  /** An interactive shell in a running sandbox, as a command to run in a PTY (capability `terminal`). */
+  terminalCommand(id: string, opts: TerminalOptions): Promise<TerminalCommand>;
 
   /** Writes files into a running sandbox; paths that escape the sandbox are refused. */
   writeFiles(id: string, files: FileToWrite[]): Promise<void>;

@@ -12,8 +12,8 @@
  * Transitions of one sandbox are serialised by a per-id mutex; exec is not (commands may run
  * concurrently) but it is counted so the idle reaper never stops a sandbox mid-command.
  */
-import type { ExecResult, Provider } from '@pocketenv/runtime';
-import { SandboxMissingError, SandboxNotRunningError, ProviderError } from '@pocketenv/runtime';
+import type { ExecResult, Provider, Resources } from '@pocketenv/runtime';
+import { SandboxMissingError, SandboxNotRunningError, ProviderError, PathEscapeError } from '@pocketenv/runtime';
 import type { Actor, SandboxRecord } from '../db/schema';
 import { isUniqueViolation } from '../db/errors';
 import { newId, nowIso } from '../ids';
@@ -38,6 +38,8 @@ export interface CreateRequest {
   disk?: number;
   readme?: string;
   keepAlive?: boolean;
+  /** Stores what is attached at creation (variables, secrets) once the record exists, before the first start. */
+  attach?(record: SandboxRecord): Promise<void>;
 }
 
 export interface StartRequest {
@@ -55,8 +57,33 @@ export interface ExecRequest {
 /** Default exec timeout when the caller gives none: long enough for installs, short enough to not hang forever. */
 export const DEFAULT_EXEC_TIMEOUT_MS = 10 * 60_000;
 
+/** Admission control (per-actor quotas, src/limits): each check runs together with the write it guards. */
+export interface Admission {
+  create<T>(owner: Actor, insert: () => Promise<T>): Promise<T>;
+  start<T>(record: SandboxRecord, markStarting: () => Promise<T>): Promise<T>;
+}
+
+/** Prepared, already running sandboxes a create can take instead of booting one (src/pool). */
+export interface WarmPool {
+  /** A prepared sandbox matching exactly, now reserved for the caller; undefined when none is ready. */
+  take(provider: string, base: string, resources: Resources): PooledSandbox | undefined;
+}
+
+export interface PooledSandbox {
+  /** Its provider id, which becomes the record's id. */
+  readonly id: string;
+  /** Makes it the record's: hostname = record name. */
+  bind(record: SandboxRecord): Promise<void>;
+  /** Gives it up (the create failed before binding): it is deleted. */
+  discard(): void;
+  /** The create is over (either way): the pool may use the CPU to refill again. */
+  done(): void;
+}
+
 export class Orchestrator {
   private readonly locks = new KeyedMutex();
+  private admission?: Admission;
+  private pool?: WarmPool;
   private readonly runningExecs = new Map<string, number>();
   private readonly hooks: LifecycleHook[] = [];
 
@@ -65,6 +92,16 @@ export class Orchestrator {
     private readonly providers: ProviderRegistry,
     private readonly log: Logger,
   ) {}
+
+  /** Installs quota checks for create and start. */
+  setAdmission(admission: Admission): void {
+    this.admission = admission;
+  }
+
+  /** Installs the warm pool creates take prepared sandboxes from. */
+  setPool(pool: WarmPool | undefined): void {
+    this.pool = pool;
+  }
 
   /** Registers an attachment's part in the lifecycle (see ./hooks.ts). */
   use(hook: LifecycleHook): void {
@@ -77,8 +114,11 @@ export class Orchestrator {
   }
 
   /** Starts the provider's sandbox with everything attached to it, then lets hooks act on the running sandbox. */
-  private async startWithAttachments(provider: Provider, record: SandboxRecord, repo?: string): Promise<void> {
-    await provider.start(record.id, await collectStartSpec(this.hooks, record, repo));
+  private async startWithAttachments(provider: Provider, record: SandboxRecord, repo?: string, pooled = false): Promise<void> {
+    const spec = await collectStartSpec(this.hooks, record, repo);
+    // A pooled sandbox is already running; volumes are mounted at boot, so it reboots for them.
+    if (pooled && spec.volumes?.length) await provider.stop(record.id);
+    await provider.start(record.id, spec);
     for (const hook of this.hooks) await hook.afterStart?.(record);
   }
 
@@ -89,13 +129,48 @@ export class Orchestrator {
     const base = await this.providers.resolveBase(provider, req.base);
     const resources = resolveResources(req);
     if (req.repo !== undefined) validateRepo(req.repo);
-    const record = await this.insertRecord(owner, req, provider.name, base, resources);
+    let pooled: PooledSandbox | undefined;
+    const insert = () => {
+      pooled = this.pool?.take(provider.name, base, resources);
+      return this.insertRecord(owner, req, provider.name, base, resources, pooled?.id);
+    };
+    try {
+      return await this.createRecorded(owner, req, provider, insert, () => pooled);
+    } finally {
+      pooled?.done();
+    }
+  }
+
+  private async createRecorded(
+    owner: Actor,
+    req: CreateRequest,
+    provider: Provider,
+    insert: () => Promise<SandboxRecord>,
+    pooledOf: () => PooledSandbox | undefined,
+  ): Promise<SandboxRecord> {
+    let record: SandboxRecord;
+    try {
+      record = this.admission ? await this.admission.create(owner, insert) : await insert();
+    } catch (err) {
+      pooledOf()?.discard();
+      throw err;
+    }
+    const pooled = pooledOf();
+    if (req.attach) {
+      // Nothing of the caller's exists on the provider yet: a failure leaves no sandbox behind.
+      await req.attach(record).catch(async (err: unknown) => {
+        pooled?.discard();
+        await this.sandboxes.remove(record.id);
+        throw err;
+      });
+    }
 
     return this.locks.run(record.id, async () => {
       try {
-        await this.provision(provider, record);
-        this.log.info('sandbox.transition', { sandbox: record.id, step: 'provider.start' });
-        await this.startWithAttachments(provider, record, req.repo);
+        if (pooled) await pooled.bind(record);
+        else await this.provision(provider, record);
+        this.log.info('sandbox.transition', { sandbox: record.id, step: 'provider.start', pooled: !!pooled });
+        await this.startWithAttachments(provider, record, req.repo, !!pooled);
         return await this.markRunning(record.id);
       } catch (err) {
         const reason = describeFailure(err);
@@ -114,13 +189,14 @@ export class Orchestrator {
     providerName: string,
     base: string,
     resources: ReturnType<typeof resolveResources>,
+    pooledId?: string,
   ): Promise<SandboxRecord> {
     if (req.name !== undefined) validateName(req.name);
     // A generated name may collide (rarely): try a few; a given name is the caller's and is a 409.
     for (let attempt = 0; ; attempt++) {
       const now = nowIso();
       const record: SandboxRecord = {
-        id: newId('sbx'),
+        id: pooledId ?? newId('sbx'),
         owner_id: owner.id,
         name: req.name ?? generateName(),
         display_name: null,
@@ -140,7 +216,7 @@ export class Orchestrator {
         status: 'INITIALIZING',
         error: null,
         desired_state: 'running',
-        provisioned: 0,
+        provisioned: pooledId ? 1 : 0,
         created_at: now,
         updated_at: now,
         started_at: null,
@@ -190,7 +266,9 @@ export class Orchestrator {
         return this.reload(record);
       }
 
-      await this.sandboxes.update(record.id, { ...keepAlive, status: 'INITIALIZING', desired_state: 'running', error: null });
+      const markStarting = () => this.sandboxes.update(record.id, { ...keepAlive, status: 'INITIALIZING', desired_state: 'running', error: null });
+      if (this.admission) await this.admission.start(record, markStarting);
+      else await markStarting();
       this.log.info('sandbox.transition', { sandbox: record.id, from: record.status, to: 'INITIALIZING', step: 'recorded' });
       try {
         await this.provision(provider, record);
@@ -306,6 +384,8 @@ export class Orchestrator {
       this.log.warn('sandbox.exec on a sandbox that is not running', { sandbox: record.id, observed: observed?.state, reason: observed?.reason });
       return new InvalidStateError(`sandbox ${record.name} is not running${reason}; start it first`);
     }
+    // A refused cwd is the caller's mistake (400), not a provider failure (found by the safety suites).
+    if (err instanceof PathEscapeError) return err;
     if (err instanceof ProviderError) return new ProviderFailureError(`exec failed: ${describeFailure(err)}`, { cause: err });
     return err instanceof Error ? err : new Error(String(err));
   }
@@ -370,8 +450,15 @@ async function isObservedRunning(provider: Provider, id: string): Promise<boolea
 }
 
 /** A git URL the provider can hand to `git clone` safely (no option injection, no control characters). */
+/**
+ * What git can clone: a URL with a scheme git speaks, scp-like `[user@]host:path`, or an
+ * absolute path inside the sandbox. Anything else is refused as bad input (400) instead of
+ * failing later as a provider error (502); found by the safety suites' fuzzing.
+ */
+const GIT_URL = /^(?:(?:https?|git|ssh|git\+ssh|ssh\+git|file):\/\/\S+|(?:[A-Za-z0-9._~-]+@)?[A-Za-z0-9.-]+:[^\s/][^\s]*|\/\S+)$/;
+
 function validateRepo(repo: string): void {
-  if (repo.length === 0 || repo.length > 4096 || repo.startsWith('-') || /[\0-\x1f]/.test(repo)) {
+  if (repo.length === 0 || repo.length > 4096 || repo.startsWith('-') || /[\0-\x1f]/.test(repo) || !GIT_URL.test(repo)) {
     throw new InvalidInputError('repo', `repo ${JSON.stringify(repo)} is not a git URL`);
   }
 }

@@ -16,6 +16,7 @@ export function registerExecMethod(server: Server, ctx: AppContext): void {
     const env: Record<string, string> = {};
     input.env?.forEach((v, i) => {
       if (!ENV_NAME.test(v.name)) throw new InvalidInputError(`env[${i}].name`, `${JSON.stringify(v.name)} is not a valid variable name`);
+      if (v.value.includes('\0')) throw new InvalidInputError(`env[${i}].value`, 'must not contain a NUL character');
       env[v.name] = v.value;
     });
     const result = await ctx.orchestrator.exec(record, {

@@ -1,17 +1,17 @@
 /** io.pocketenv.sandbox.createSandbox, startSandbox, stopSandbox, deleteSandbox, claimSandbox. */
 import type { Server } from '@atproto/xrpc-server';
 import type { AppContext } from '../context';
-import { InvalidInputError, SandboxNotFoundError } from '../errors';
+import { prepareCreateAttachments } from '../attachments-config/index';
+import { countInstall } from '../bases/installs';
+import { SandboxNotFoundError } from '../errors';
 import { toSandboxView } from '../sandboxes/view';
 import { authedMethod } from './method';
 import { ownedSandbox } from './lookup';
 
 export function registerLifecycleMethods(server: Server, ctx: AppContext): void {
   authedMethod(server, ctx, 'io.pocketenv.sandbox.createSandbox', async ({ actor, input }) => {
-    // Variables and secrets need their attachment stores, which this server does not have yet:
-    // refuse them clearly rather than drop them.
-    if (input.envs?.length) throw new InvalidInputError('envs', 'attaching variables at creation is not supported by this server yet');
-    if (input.secrets?.length) throw new InvalidInputError('secrets', 'attaching secrets at creation is not supported by this server yet');
+    // Variables and secrets are checked first (400 before anything exists), stored before the first start.
+    const attach = await prepareCreateAttachments(ctx, input.envs, input.secrets);
     const record = await ctx.orchestrator.create(actor, {
       base: input.base,
       name: input.name,
@@ -24,7 +24,9 @@ export function registerLifecycleMethods(server: Server, ctx: AppContext): void 
       disk: input.disk,
       readme: input.readme,
       keepAlive: input.keepAlive,
+      attach,
     });
+    await countInstall(ctx.db, record.provider, record.base);
     return toSandboxView(record);
   });
 

@@ -3,6 +3,7 @@ import type { Server } from '@atproto/xrpc-server';
 import type { Provider } from '@pocketenv/runtime';
 import type { ServerDescribeServer } from '@pocketenv/lexicons';
 import type { AppContext } from '../context';
+import { installCounts } from '../bases/installs';
 import { publicKeyHex } from '../keys';
 import { publicMethod } from './method';
 
@@ -22,11 +23,15 @@ export function registerServerMethods(server: Server, ctx: AppContext): void {
   publicMethod(server, 'io.pocketenv.server.describeServer', async () => {
     const providers: ServerDescribeServer.ProviderInfo[] = [];
     const baseDetails: ServerDescribeServer.BaseInfo[] = [];
+    const installs = await installCounts(ctx.db);
     for (const p of ctx.providers.all()) {
       const { available, reason } = await probe(p);
       providers.push(reason ? { name: p.name, available, reason } : { name: p.name, available });
       for (const b of await p.listBases()) {
-        if (!baseDetails.some((d) => d.name === b.name)) baseDetails.push({ name: b.name, description: b.description, ready: b.ready });
+        const count = installs.get(`${p.name}/${b.name}`) ?? 0;
+        const seen = baseDetails.find((d) => d.name === b.name);
+        if (seen) seen.installs = (seen.installs ?? 0) + count;
+        else baseDetails.push({ name: b.name, description: b.description, ready: b.ready, installs: count });
       }
     }
     return {

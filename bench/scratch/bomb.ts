@@ -1,0 +1,12 @@
+import { LocalProvider } from '../../packages/runtime/src/local/index';
+import { mkdtempSync } from 'node:fs';
+const p = new LocalProvider({ stateDir: mkdtempSync('/tmp/pe-agent-') });
+const id = 'bomb' + Date.now().toString(36);
+await p.create({ id, hostname: id, base: 'debian', resources: { vcpus: 0.5, memoryGiB: 0.25, diskGiB: 1, pids: 64 } });
+await p.start(id);
+const hog = await p.exec(id, 'tail /dev/zero', { timeoutMs: 60000 }); console.log('hog', hog.exitCode); console.log((await p.exec(id, 'ps -eo pid,rss,args')).stdout.toString());
+const t = performance.now();
+const r = await p.exec(id, 'bomb() { bomb | bomb & }; bomb; sleep 30', { timeoutMs: 6000 });
+console.log(performance.now() - t, r.exitCode, r.timedOut, r.stdout.toString().slice(0, 300), r.stderr.toString().slice(0, 500));
+console.log((await p.exec(id, 'ps -e --no-headers | wc -l')).stdout.toString());
+await p.delete(id);

@@ -1,0 +1,156 @@
+/**
+ * Streaming exec: runs a command in a running sandbox over the server's `/exec/<id>/ws`
+ * WebSocket, handing its output to callbacks as it is produced and streaming stdin in.
+ * Use it for long commands; `sandbox.exec` (one request, buffered output) stays for short ones.
+ *
+ * @example
+ * const { exitCode } = await sandbox.execStream(sb, 'npm install', {
+ *   onStdout: (chunk) => process.stdout.write(chunk),
+ *   onStderr: (chunk) => process.stderr.write(chunk),
+ * });
+ */
+import WebSocket from 'ws';
+import type { ConnectedSandbox } from './connected';
+import {
+  AbortedError,
+  ApiError,
+  AuthenticationError,
+  HttpError,
+  InvalidRequestError,
+  ProviderError,
+  RequestBuildError,
+  SandboxNotFoundError,
+} from './errors';
+
+export interface ExecStreamOptions {
+  onStdout?(chunk: Buffer): void;
+  onStderr?(chunk: Buffer): void;
+  /** Bytes for the command's stdin: all at once, or as they come (async iterable, e.g. process.stdin). Its end closes stdin. Without it stdin is closed at once. */
+  stdin?: string | Uint8Array | AsyncIterable<Uint8Array | string>;
+  /** Working directory inside the sandbox. @default the workspace */
+  cwd?: string;
+  /** Extra variables for this command only. */
+  env?: Record<string, string>;
+  /** Kill the command after this long (then `timedOut` is true). @default the server's */
+  timeoutMs?: number;
+  /** Aborting kills the command; the promise then rejects with AbortedError. */
+  signal?: AbortSignal;
+}
+
+export interface ExecStreamResult {
+  /** The command's exit status; 128+N when killed by signal N. */
+  exitCode: number;
+  timedOut: boolean;
+}
+
+const STDOUT = 1;
+const STDERR = 2;
+
+export function execStreamUrl(baseUrl: string, sandboxId: string): URL {
+  let url: URL;
+  try {
+    url = new URL(`${baseUrl.replace(/\/+$/, '')}/exec/${encodeURIComponent(sandboxId)}/ws`);
+  } catch {
+    throw new RequestBuildError(`invalid base URL ${JSON.stringify(baseUrl)}`);
+  }
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  return url;
+}
+
+/**
+ * Runs `command` with `sh -c` and resolves with its exit code once it ended and all its output
+ * was delivered. A non-zero exit code is a result, not an error.
+ * @throws InvalidRequestError (not running, bad options), SandboxNotFoundError, AuthenticationError, ProviderError, HttpError.
+ */
+export async function execStream(sb: ConnectedSandbox, command: string, opts: ExecStreamOptions = {}): Promise<ExecStreamResult> {
+  const url = execStreamUrl(sb.client.baseUrl, sb.data.id);
+  const where = `${url.origin}${url.pathname}`;
+  if (opts.signal?.aborted) throw new AbortedError(`exec in ${sb.data.name} was aborted`);
+  const headers: Record<string, string> = { 'user-agent': 'pocketenv-sdk-ts/0.1.0' };
+  if (sb.client.token) headers.authorization = `Bearer ${sb.client.token}`;
+  const ws = new WebSocket(url, { headers, handshakeTimeout: 30_000 });
+  let result: ExecStreamResult | undefined;
+  let failure: Error | undefined;
+  let aborted = false;
+
+  ws.on('message', (data: Buffer, isBinary: boolean) => {
+    if (isBinary) {
+      if (data[0] === STDOUT) opts.onStdout?.(data.subarray(1));
+      else if (data[0] === STDERR) opts.onStderr?.(data.subarray(1));
+      return;
+    }
+    try {
+      const msg = JSON.parse(data.toString('utf8')) as { type?: string; exitCode?: number; timedOut?: boolean };
+      if (msg.type === 'exit' && typeof msg.exitCode === 'number') result = { exitCode: msg.exitCode, timedOut: msg.timedOut === true };
+    } catch {
+      /* not ours */
+    }
+  });
+  const closed = new Promise<ExecStreamResult>((resolve, reject) => {
+    ws.on('error', (err) => (failure ??= new HttpError(`exec connection to ${where} failed: ${err.message}`, { cause: err })));
+    ws.on('unexpected-response', (_req, res) => {
+      failure = new HttpError(`exec connection to ${where} was refused with HTTP ${res.statusCode}`);
+      ws.terminate();
+    });
+    ws.once('close', (code, reasonBuf) => {
+      if (aborted) return reject(new AbortedError(`exec in ${sb.data.name} was aborted`));
+      if (result) return resolve(result);
+      const refusal = refusalError(code, reasonBuf.toString('utf8'));
+      reject(refusal ?? failure ?? new HttpError(`exec connection to ${where} closed (code ${code}) before the command ended`));
+    });
+  });
+  closed.catch(() => undefined);
+
+  const onAbort = () => {
+    aborted = true;
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'kill' }));
+    ws.close(1000, 'aborted');
+  };
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      closed.then(() => reject(new HttpError(`exec connection to ${where} closed before it opened`)), reject);
+    });
+    ws.send(JSON.stringify({ type: 'start', command, cwd: opts.cwd, env: opts.env, timeoutMs: opts.timeoutMs }));
+    void pumpStdin(ws, opts.stdin);
+    return await closed;
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+async function pumpStdin(ws: WebSocket, stdin: ExecStreamOptions['stdin']): Promise<void> {
+  const send = (chunk: Uint8Array | string) =>
+    new Promise<void>((resolve) => {
+      if (ws.readyState !== ws.OPEN) return resolve();
+      ws.send(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk, { binary: true }, () => resolve());
+    });
+  try {
+    if (typeof stdin === 'string' || stdin instanceof Uint8Array) await send(stdin);
+    else if (stdin) for await (const chunk of stdin) await send(chunk);
+  } catch {
+    /* the source failed: close stdin so the command is not left waiting */
+  }
+  if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'eof' }));
+}
+
+function refusalError(code: number, reason: string): ApiError | undefined {
+  const match = /^([A-Za-z]+): ([\s\S]*)$/.exec(reason);
+  const name = match?.[1] ?? `Close${code}`;
+  const message = match?.[2] ?? (reason || `the exec was refused (close code ${code})`);
+  switch (code) {
+    case 4400:
+      return new InvalidRequestError(400, name, message);
+    case 4401:
+      return new AuthenticationError(401, name, message);
+    case 4404:
+      return new SandboxNotFoundError(404, name, message);
+    case 4502:
+      return new ProviderError(502, name, message);
+    case 1011:
+      return new ApiError(500, name, message);
+    default:
+      return undefined;
+  }
+}

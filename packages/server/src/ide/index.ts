@@ -1,0 +1,72 @@
+/**
+ * Browser VS Code (`io.pocketenv.sandbox.exposeVscode`): code-server, built once per machine
+ * into a shared read-only tools dir (runtime `ensureCodeServer`) that the local provider mounts
+ * into every sandbox at /opt/pocketenv/tools, started inside the sandbox on demand, reached
+ * through the preview proxy on port 1024, and gated so only the owner gets in (access.ts, gate.ts).
+ */
+import type { Express, RequestHandler } from 'express';
+import { ensureCodeServer } from '@pocketenv/runtime';
+import type { AppContext } from '../context';
+import { InvalidStateError, NotImplementedError } from '../errors';
+import type { Feature } from '../features';
+import { exposeInternalPort, previewUrlFor } from '../ports/index';
+import { ownedSandbox } from '../xrpc/lookup';
+import { authedMethod } from '../xrpc/method';
+import { IdeAccess, TICKET_PARAM } from './access';
+import { VSCODE_PORT, gateHttp, gateUpgrade } from './gate';
+import { startCodeServer } from './launch';
+
+/** Providers whose sandboxes see the host's tools dir (runtime local/tools/mount.ts). */
+const SUPPORTED_PROVIDERS = new Set(['local']);
+
+const accessByCtx = new WeakMap<AppContext, IdeAccess>();
+function accessOf(ctx: AppContext): IdeAccess {
+  let access = accessByCtx.get(ctx);
+  if (!access) accessByCtx.set(ctx, (access = new IdeAccess(ctx.keys)));
+  return access;
+}
+
+/** Mounts `handler` before the server's own routes (like the preview proxy it guards, which it must precede). */
+function serveFirst(app: Express, handler: RequestHandler): void {
+  app.use(handler);
+  const stack = (app as unknown as { _router?: { stack: Array<{ route?: unknown }> } })._router?.stack;
+  if (!stack) return;
+  const layer = stack.pop()!;
+  const firstRoute = stack.findIndex((l) => l.route !== undefined);
+  stack.splice(firstRoute < 0 ? stack.length : firstRoute, 0, layer);
+}
+
+export const ideFeature: Feature = {
+  name: 'ide',
+  registerXrpc(server, ctx) {
+    const log = ctx.log.child({ feature: 'ide' });
+    authedMethod(server, ctx, 'io.pocketenv.sandbox.exposeVscode', async ({ actor, params, req }) => {
+      const record = await ownedSandbox(ctx, actor, params.id);
+      if (!SUPPORTED_PROVIDERS.has(record.provider)) {
+        throw new NotImplementedError(`VS Code is available for sandboxes of the local provider; ${record.name} runs on ${record.provider}`);
+      }
+      if (record.status !== 'RUNNING') throw new InvalidStateError(`sandbox ${record.name} is ${record.status}, not RUNNING; start it first`);
+      let lastPhase = '';
+      const tool = await ensureCodeServer({
+        onProgress: (e) => {
+          // Phase changes at info (a first build takes minutes), build output at debug.
+          if (e.phase !== lastPhase) log.info('code-server install', { phase: e.phase, message: e.message });
+          else log.debug('code-server install', { phase: e.phase, message: e.message });
+          lastPhase = e.phase;
+        },
+      });
+      await startCodeServer(ctx, record, tool, VSCODE_PORT);
+      const row = await exposeInternalPort(ctx, record, VSCODE_PORT, { description: 'VS Code Server' });
+      const url = new URL(previewUrlFor(req, row));
+      url.searchParams.set(TICKET_PARAM, accessOf(ctx).issue('ticket', row.token));
+      log.info('vscode exposed', { sandbox: record.id });
+      return { previewUrl: url.toString() };
+    });
+  },
+  registerRoutes(app, ctx) {
+    serveFirst(app, gateHttp(accessOf(ctx)) as RequestHandler);
+  },
+  upgrade(ctx) {
+    return gateUpgrade(accessOf(ctx));
+  },
+};

@@ -1,0 +1,160 @@
+/**
+ * One terminal: a host PTY (node-pty) running the provider's terminal command, bridged to one
+ * WebSocket. Output goes out as binary frames; input frames go in; resize frames resize both the
+ * host PTY and (through the provider) the shell's own PTY inside the sandbox.
+ *
+ * Endings: the shell exits → the socket closes with "exit <code>"; the socket closes (or the
+ * server shuts down) → the PTY is hung up, which ends the shell; either way the provider's
+ * `dispose` runs once.
+ */
+import type { IPty } from 'node-pty';
+import type { TerminalCommand } from '@pocketenv/runtime';
+import type { WebSocket } from 'ws';
+import type { Logger } from '../log';
+import { CloseCode, closeReason, parseResize, type Resize } from './protocol';
+
+/** Output is paused while this much is queued for a slow client, resumed below LOW_WATER. */
+const HIGH_WATER = 1024 * 1024;
+const LOW_WATER = 64 * 1024;
+/** After a hangup, how long the runtime's process gets before it is killed outright. */
+const HANGUP_KILL_MS = 5000;
+/**
+ * Input is held until the terminal first prints (or this long): until the runtime has switched
+ * the host PTY to raw mode, the host's line discipline would echo type-ahead a second time.
+ */
+const READY_FALLBACK_MS = 1000;
+
+type NodePty = typeof import('node-pty');
+let nodePty: Promise<NodePty> | undefined;
+
+/** node-pty is native: loaded on the first terminal, so a server without it still serves the rest. */
+export function loadNodePty(): Promise<NodePty> {
+  nodePty ??= import('node-pty').catch((err: unknown) => {
+    nodePty = undefined;
+    throw new Error(
+      `node-pty is not usable (${(err as Error).message}); build it with \`npm rebuild node-pty\` (scripts/bootstrap.sh does)`,
+    );
+  });
+  return nodePty;
+}
+
+export interface TerminalSessionOptions {
+  ws: WebSocket;
+  command: TerminalCommand;
+  size: Resize;
+  log: Logger;
+  /** Frames that arrived before the terminal was ready, in order. */
+  pending: Array<{ data: Buffer; isBinary: boolean }>;
+}
+
+export class TerminalSession {
+  private pty!: IPty;
+  private ended = false;
+  private paused = false;
+  /** Input and resizes are applied in arrival order; a resize is asynchronous (see TerminalCommand). */
+  private queue: Promise<void>;
+  private markReady!: () => void;
+  private readonly exited: Promise<number>;
+  private resolveExit!: (code: number) => void;
+
+  constructor(private readonly opts: TerminalSessionOptions) {
+    this.exited = new Promise((resolve) => (this.resolveExit = resolve));
+    this.queue = new Promise<void>((resolve) => (this.markReady = resolve));
+  }
+
+  /** Spawns the PTY and wires both directions; resolves once the terminal is running. */
+  async start(): Promise<void> {
+    const { spawn } = await loadNodePty();
+    const { command, size, ws } = this.opts;
+    this.pty = spawn(command.file, command.args, {
+      name: 'xterm-256color',
+      cols: size.cols,
+      rows: size.rows,
+      cwd: '/',
+      // The host command (the OCI runtime) needs nothing from the server's environment.
+      env: { PATH: process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', TERM: 'xterm-256color' },
+      // Raw bytes, so a UTF-8 sequence split across reads reaches the client intact.
+      encoding: null,
+    });
+    this.pty.onData((data) => {
+      this.markReady();
+      this.output(data as unknown as Buffer);
+    });
+    setTimeout(() => this.markReady(), READY_FALLBACK_MS).unref();
+    this.pty.onExit(({ exitCode, signal }) => this.resolveExit(signal ? 128 + signal : exitCode));
+    void this.exited.then((code) => this.finish(CloseCode.NORMAL, `exit ${code}`));
+
+    ws.on('message', (data: Buffer, isBinary: boolean) => this.input(data, isBinary));
+    ws.on('close', () => this.hangUp());
+    for (const frame of this.opts.pending.splice(0)) this.input(frame.data, frame.isBinary);
+  }
+
+  /** Ends the terminal from the server's side (shutdown). */
+  async close(code: number = CloseCode.GOING_AWAY, reason = 'server shutting down'): Promise<void> {
+    this.hangUp();
+    await this.finish(code, reason);
+  }
+
+  private output(data: Buffer): void {
+    const { ws } = this.opts;
+    if (ws.readyState !== ws.OPEN) return;
+    ws.send(data, { binary: true }, () => {
+      if (this.paused && ws.bufferedAmount < LOW_WATER && !this.ended) {
+        this.paused = false;
+        this.pty.resume();
+      }
+    });
+    if (!this.paused && ws.bufferedAmount > HIGH_WATER) {
+      this.paused = true;
+      this.pty.pause();
+    }
+  }
+
+  private input(data: Buffer, isBinary: boolean): void {
+    if (this.ended) return;
+    const resize = isBinary ? undefined : parseResize(data.toString('utf8'));
+    this.queue = this.queue.then(async () => {
+      if (this.ended) return;
+      if (resize) await this.resize(resize);
+      else this.pty.write(data);
+    });
+  }
+
+  private async resize({ cols, rows }: Resize): Promise<void> {
+    this.pty.resize(cols, rows);
+    await this.opts.command.resize(cols, rows).catch((err: unknown) => this.opts.log.warn('terminal.resize failed', { err }));
+  }
+
+  /** The client went away: hang up the PTY (the shell gets SIGHUP), kill it if it lingers. */
+  private hangUp(): void {
+    if (this.ended) return;
+    try {
+      this.pty.kill('SIGHUP');
+    } catch {
+      /* already gone */
+    }
+    const timer = setTimeout(() => {
+      try {
+        this.pty.kill('SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }, HANGUP_KILL_MS);
+    timer.unref();
+    void this.exited.then(() => clearTimeout(timer));
+  }
+
+  private finishing?: Promise<void>;
+
+  private finish(code: number, reason: string): Promise<void> {
+    this.finishing ??= (async () => {
+      this.ended = true;
+      const { ws, command, log } = this.opts;
+      if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, closeReason(reason));
+      await this.exited;
+      await command.dispose().catch((err: unknown) => log.warn('terminal.dispose failed', { err }));
+      log.info('terminal.closed', { reason });
+    })();
+    return this.finishing;
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * Per-actor rate limits and quotas (src/limits): exec per second (token bucket), sandboxes
+ * per actor, running sandboxes per actor. Over a limit the answer is 429 RateLimitExceeded
+ * with Retry-After, and one actor's limit never touches another actor.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '@pocketenv/server/testing';
+import { resolveLimits, DEFAULT_LIMITS } from '../../src/limits/index';
+import { Api } from '../helpers';
+
+let server: TestServer;
+let owner: Api;
+let other: Api;
+
+const LIMIT_ENV = { POCKETENV_MAX_SANDBOXES: '3', POCKETENV_MAX_RUNNING: '2', POCKETENV_EXEC_RATE: '1', POCKETENV_EXEC_BURST: '3' };
+
+beforeAll(async () => {
+  const saved = Object.fromEntries(Object.keys(LIMIT_ENV).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, LIMIT_ENV);
+  try {
+    server = await startTestServer({ log: false });
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+  owner = new Api(server.url, server.ownerToken);
+  other = new Api(server.url, (await server.createActor('limits-other')).token);
+});
+
+afterAll(async () => {
+  await server?.close();
+});
+
+/** A raw call, to see headers. */
+async function raw(api: Api, nsid: string, params: Record<string, string>, body: unknown) {
+  const url = new URL(`/xrpc/${nsid}`, server.url);
+  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+  const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as { error?: string; message?: string; id?: string } };
+}
+
+describe('configuration', () => {
+  it('has generous defaults and refuses nonsense values', () => {
+    expect(resolveLimits({})).toEqual(DEFAULT_LIMITS);
+    expect(resolveLimits({ POCKETENV_MAX_RUNNING: '0' }).maxRunning).toBe(0);
+    expect(() => resolveLimits({ POCKETENV_MAX_SANDBOXES: '-1' })).toThrow(/POCKETENV_MAX_SANDBOXES/);
+    expect(() => resolveLimits({ POCKETENV_EXEC_RATE: 'fast' })).toThrow(/POCKETENV_EXEC_RATE/);
+    expect(() => resolveLimits({ POCKETENV_MAX_RUNNING: '2.5' })).toThrow(/POCKETENV_MAX_RUNNING/);
+  });
+});
+
+describe('quotas and exec rate', () => {
+  let first: string;
+  let second: string;
+
+  it('refuses a create beyond the running quota with 429 and Retry-After, counting concurrent creates exactly', async () => {
+    const attempts = await Promise.all([0, 1, 2, 3].map(() => raw(owner, 'io.pocketenv.sandbox.createSandbox', {}, { base: 'debian' })));
+    const ok = attempts.filter((a) => a.status === 200);
+    const refused = attempts.filter((a) => a.status === 429);
+    expect(ok).toHaveLength(2);
+    expect(refused).toHaveLength(2);
+    for (const r of refused) {
+      expect(r.body.error).toBe('RateLimitExceeded');
+      expect(r.body.message).toContain('POCKETENV_MAX_RUNNING');
+      expect(Number(r.retryAfter)).toBeGreaterThanOrEqual(1);
+    }
+    [first, second] = ok.map((a) => a.body.id!);
+  });
+
+  it("does not count one actor's sandboxes against another", async () => {
+    const mine = await other.create({});
+    expect(mine.status).toBe('RUNNING');
+    await other.delete(mine.id);
+  });
+
+  it('limits exec per second per actor (burst, then 429 with Retry-After), other actors unaffected', async () => {
+    const replies = await Promise.all([0, 1, 2, 3, 4].map(() => raw(owner, 'io.pocketenv.sandbox.exec', { id: first }, { command: 'echo hi' })));
+    const statuses = replies.map((r) => r.status).sort();
+    expect(statuses.filter((s) => s === 200).length).toBe(3);
+    const limited = replies.find((r) => r.status === 429)!;
+    expect(limited.body.error).toBe('RateLimitExceeded');
+    expect(limited.body.message).toContain('POCKETENV_EXEC_RATE');
+    expect(Number(limited.retryAfter)).toBeGreaterThanOrEqual(1);
+    // The other actor has its own bucket (its request reaches the method: 404 for a sandbox it does not own).
+    expect((await raw(other, 'io.pocketenv.sandbox.exec', { id: first }, { command: 'echo hi' })).status).toBe(404);
+    // Waiting as told makes the next exec pass.
+    await new Promise((r) => setTimeout(r, Number(limited.retryAfter) * 1000 + 100));
+    const after = await raw(owner, 'io.pocketenv.sandbox.exec', { id: first }, { command: 'echo hi' });
+    expect(after.status).toBe(200);
+  });
+
+  it('refuses starting a stopped sandbox beyond the running quota; frees up after a stop', async () => {
+    await owner.stop(second);
+    const third = await owner.create({}); // 3 sandboxes, 2 running
+    const start = await raw(owner, 'io.pocketenv.sandbox.startSandbox', { id: second }, {});
+    expect(start.status).toBe(429);
+    expect(start.body.message).toContain('POCKETENV_MAX_RUNNING');
+    expect((await owner.get(second)).status).toBe('STOPPED');
+    await owner.stop(third.id);
+    await owner.start(second);
+    expect((await owner.get(second)).status).toBe('RUNNING');
+  });
+
+  it('refuses a create beyond the sandbox quota; frees up after a delete', async () => {
+    const over = await raw(owner, 'io.pocketenv.sandbox.createSandbox', {}, { base: 'debian' });
+    expect(over.status).toBe(429);
+    expect(over.body.message).toContain('POCKETENV_MAX_SANDBOXES');
+    await owner.delete(first);
+    const now = await raw(owner, 'io.pocketenv.sandbox.createSandbox', {}, { base: 'debian' });
+    expect(now.status).toBe(200);
+  });
+});
