@@ -25,13 +25,17 @@ export async function renameSandbox(
   const p = ctx.paths.sandbox(id);
   const spec = await readSpec(p);
   if (!spec) throw new SandboxMissingError(id);
-  if (spec.hostname !== hostname) await writeJsonAtomic(p.spec, { ...spec, hostname });
+  const saved = spec.hostname === hostname ? Promise.resolve() : writeJsonAtomic(p.spec, { ...spec, hostname });
   const state = known ?? (await ctx.runtime.state(containerIdOf(id)));
-  if (state?.status !== 'running' || !state.pid) return; // the next boot uses spec.json
+  if (state?.status !== 'running' || !state.pid) return saved; // the next boot uses spec.json
   const nsenter = findBinary('nsenter') ?? 'nsenter';
-  await mustRun(nsenter, [`--uts=/proc/${state.pid}/ns/uts`, '--', findBinary('hostname') ?? 'hostname', hostname]);
-  await writeFiles([
-    { path: '/etc/hostname', content: Buffer.from(`${hostname}\n`) },
-    { path: '/etc/hosts', content: Buffer.from(`127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`) },
+  // Independent steps, run together: this is on the path of a pooled create.
+  await Promise.all([
+    saved,
+    mustRun(nsenter, [`--uts=/proc/${state.pid}/ns/uts`, '--', findBinary('hostname') ?? 'hostname', hostname]),
+    writeFiles([
+      { path: '/etc/hostname', content: Buffer.from(`${hostname}\n`) },
+      { path: '/etc/hosts', content: Buffer.from(`127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`) },
+    ]),
   ]);
 }

@@ -231,7 +231,10 @@ export class LocalProvider implements Provider {
         await this.writeChecked(ctx, id, files);
       } catch (err) {
         // A start that booted either fully succeeds or leaves the sandbox stopped.
-        if (booting) await teardown(ctx, id).catch(() => undefined);
+        if (booting) {
+          this.runningInits.delete(id); // its init is being killed: never answer from the cache
+          await teardown(ctx, id).catch(() => undefined);
+        }
         throw err;
       }
     });
@@ -410,9 +413,13 @@ export class LocalProvider implements Provider {
     const ctx = await this.context();
     assertValidId(id);
     this.hostnames.delete(id);
-    await this.serialized(id, () =>
-      renameSandbox(ctx, id, hostname, (files) => this.writeChecked(ctx, id, checkFiles(files.map((f) => ({ ...f, mode: 0o644 })))), this.aliveState(id)),
-    );
+    try {
+      await this.serialized(id, () =>
+        renameSandbox(ctx, id, hostname, (files) => this.writeChecked(ctx, id, checkFiles(files.map((f) => ({ ...f, mode: 0o644 })))), this.aliveState(id)),
+      );
+    } finally {
+      this.hostnames.delete(id); // an exec during the rename may have cached the old name
+    }
   }
 
   async writeFiles(id: string, files: FileToWrite[]): Promise<void> {

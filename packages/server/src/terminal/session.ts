@@ -49,6 +49,7 @@ export interface TerminalSessionOptions {
 
 export class TerminalSession {
   private pty!: IPty;
+  private spawned = false;
   private ended = false;
   private paused = false;
   /** Input and resizes are applied in arrival order; a resize is asynchronous (see TerminalCommand). */
@@ -76,6 +77,7 @@ export class TerminalSession {
       // Raw bytes, so a UTF-8 sequence split across reads reaches the client intact.
       encoding: null,
     });
+    this.spawned = true;
     this.pty.onData((data) => {
       this.markReady();
       this.output(data as unknown as Buffer);
@@ -86,11 +88,14 @@ export class TerminalSession {
 
     ws.on('message', (data: Buffer, isBinary: boolean) => this.input(data, isBinary));
     ws.on('close', () => this.hangUp());
+    // The client may have left while node-pty was loading: its close event is gone by now.
+    if (ws.readyState !== ws.OPEN) return this.hangUp();
     for (const frame of this.opts.pending.splice(0)) this.input(frame.data, frame.isBinary);
   }
 
   /** Ends the terminal from the server's side (shutdown). */
   async close(code: number = CloseCode.GOING_AWAY, reason = 'server shutting down'): Promise<void> {
+    if (!this.spawned) return; // never started: nothing runs
     this.hangUp();
     await this.finish(code, reason);
   }
@@ -113,11 +118,13 @@ export class TerminalSession {
   private input(data: Buffer, isBinary: boolean): void {
     if (this.ended) return;
     const resize = isBinary ? undefined : parseResize(data.toString('utf8'));
-    this.queue = this.queue.then(async () => {
-      if (this.ended) return;
-      if (resize) await this.resize(resize);
-      else this.pty.write(data);
-    });
+    this.queue = this.queue
+      .then(async () => {
+        if (this.ended) return;
+        if (resize) await this.resize(resize);
+        else this.pty.write(data);
+      })
+      .catch((err: unknown) => this.opts.log.warn('terminal.input failed', { err }));
   }
 
   private async resize({ cols, rows }: Resize): Promise<void> {

@@ -74,20 +74,20 @@ export class TerminalRoute {
       }
       const session = new TerminalSession({ ws, command, size, pending, log: log.child({ sandbox: record.id }) });
       ws.off('message', buffer);
-      try {
-        await session.start();
-      } catch (err) {
-        await command.dispose().catch(() => undefined);
-        throw err;
-      }
       this.sessions.add(session);
-      log.info('terminal.opened', { sandbox: record.id, actor: actor.did });
       const keepAwake = this.keepAwake(record.id);
       ws.once('close', () => {
         clearInterval(keepAwake);
         this.sessions.delete(session);
         void this.ctx.sandboxes.touch(record.id).catch(() => undefined);
       });
+      try {
+        await session.start();
+      } catch (err) {
+        await command.dispose().catch(() => undefined);
+        throw err;
+      }
+      log.info('terminal.opened', { sandbox: record.id, actor: actor.did });
     } catch (err) {
       const refusal = toRefusal(err);
       if (refusal.code === CloseCode.INTERNAL || refusal.code === CloseCode.PROVIDER_FAILURE) log.error('terminal.open failed', { err });
