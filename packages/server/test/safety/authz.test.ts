@@ -236,15 +236,18 @@ async function cpDownload(caller: Caller, uuid: string): Promise<{ status: numbe
   return { status: res.status, body: res.status === 200 ? '<archive>' : await res.text() };
 }
 
-/** Opens the terminal WebSocket; resolves with the close code, or 'open' if it is still open after a while. */
-async function terminal(caller: Caller, sandboxId: string): Promise<number | 'open' | 'refused-upgrade'> {
+/**
+ * Opens a sandbox WebSocket route (terminal, streaming exec) authorized by a terminal token;
+ * resolves with the close code, or 'open' if it is still open after a while.
+ */
+async function sandboxSocket(caller: Caller, path: string): Promise<number | 'open' | 'refused-upgrade'> {
   let query = '';
   if (caller === 'owner' || caller === 'other') {
     const t = await api(caller).query('io.pocketenv.actor.getTerminalToken');
     query = `?token=${encodeURIComponent(t.body.token)}`;
   } else if (caller === 'bad') query = `?token=${tokens.bad}`;
   const headers: Record<string, string> = caller === 'revoked' ? { authorization: `Bearer ${tokens.revoked}` } : {};
-  const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/pty/${sandboxId}/ws${query}`, { headers });
+  const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}${path}${query}`, { headers });
   return new Promise((resolve) => {
     const timer = setTimeout(() => (ws.terminate(), resolve('open')), 3000);
     ws.on('close', (code) => (clearTimeout(timer), resolve(code)));
@@ -253,7 +256,7 @@ async function terminal(caller: Caller, sandboxId: string): Promise<number | 'op
   });
 }
 
-it('non-XRPC routes: copy store, terminal, preview proxy × the same callers', async () => {
+it('non-XRPC routes: copy store, terminal, streaming exec, preview proxy × the same callers', async () => {
   // The sandbox was deleted by the matrix's last row: these get a sandbox and an archive of their own.
   const owner = api('owner');
   const sandbox = await owner.create({ name: `authz-routes-${tag}` });
@@ -265,9 +268,11 @@ it('non-XRPC routes: copy store, terminal, preview proxy × the same callers', a
     cases.push({ where: 'POST /cp', caller, ...judge('POST /cp', 'self', caller, r.status, r.body) });
     const d = await cpDownload(caller, uuid);
     cases.push({ where: 'GET /cp/<uuid>', caller, ...judge('GET /cp/<uuid>', 'owned', caller, d.status, d.body) });
-    const t = await terminal(caller, sandbox.id);
     const expected = caller === 'owner' ? 'open' : caller === 'other' ? 4404 : 4401;
-    cases.push({ where: 'WS /pty/<id>/ws', caller, verdict: t === expected ? 'correct' : t === 'refused-upgrade' ? 'not implemented' : 'wrong', detail: `close ${t}` });
+    for (const route of ['pty', 'exec']) {
+      const t = await sandboxSocket(caller, `/${route}/${sandbox.id}/ws`);
+      cases.push({ where: `WS /${route}/<id>/ws`, caller, verdict: t === expected ? 'correct' : t === 'refused-upgrade' ? 'not implemented' : 'wrong', detail: `close ${t}` });
+    }
   }
   // Preview URLs are capability URLs (whoever has the URL reaches the port, as on the hosted
   // service): the right URL works, a guessed one does not, with or without any token.
