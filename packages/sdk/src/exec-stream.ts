@@ -11,16 +11,8 @@
  */
 import WebSocket from 'ws';
 import type { ConnectedSandbox } from './connected';
-import {
-  AbortedError,
-  ApiError,
-  AuthenticationError,
-  HttpError,
-  InvalidRequestError,
-  ProviderError,
-  RequestBuildError,
-  SandboxNotFoundError,
-} from './errors';
+import { AbortedError, HttpError } from './errors';
+import { refusalError, trackConnectionFailure, untilOpen, webSocketUrl } from './ws';
 
 export interface ExecStreamOptions {
   onStdout?(chunk: Buffer): void;
@@ -47,14 +39,7 @@ const STDOUT = 1;
 const STDERR = 2;
 
 export function execStreamUrl(baseUrl: string, sandboxId: string): URL {
-  let url: URL;
-  try {
-    url = new URL(`${baseUrl.replace(/\/+$/, '')}/exec/${encodeURIComponent(sandboxId)}/ws`);
-  } catch {
-    throw new RequestBuildError(`invalid base URL ${JSON.stringify(baseUrl)}`);
-  }
-  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-  return url;
+  return webSocketUrl(baseUrl, `/exec/${encodeURIComponent(sandboxId)}/ws`);
 }
 
 /**
@@ -70,7 +55,6 @@ export async function execStream(sb: ConnectedSandbox, command: string, opts: Ex
   if (sb.client.token) headers.authorization = `Bearer ${sb.client.token}`;
   const ws = new WebSocket(url, { headers, handshakeTimeout: 30_000 });
   let result: ExecStreamResult | undefined;
-  let failure: Error | undefined;
   let aborted = false;
 
   ws.on('message', (data: Buffer, isBinary: boolean) => {
@@ -87,16 +71,12 @@ export async function execStream(sb: ConnectedSandbox, command: string, opts: Ex
     }
   });
   const closed = new Promise<ExecStreamResult>((resolve, reject) => {
-    ws.on('error', (err) => (failure ??= new HttpError(`exec connection to ${where} failed: ${err.message}`, { cause: err })));
-    ws.on('unexpected-response', (_req, res) => {
-      failure = new HttpError(`exec connection to ${where} was refused with HTTP ${res.statusCode}`);
-      ws.terminate();
-    });
+    const failure = trackConnectionFailure(ws, 'exec', where);
     ws.once('close', (code, reasonBuf) => {
       if (aborted) return reject(new AbortedError(`exec in ${sb.data.name} was aborted`));
       if (result) return resolve(result);
-      const refusal = refusalError(code, reasonBuf.toString('utf8'));
-      reject(refusal ?? failure ?? new HttpError(`exec connection to ${where} closed (code ${code}) before the command ended`));
+      const refusal = refusalError(code, reasonBuf.toString('utf8'), 'exec');
+      reject(refusal ?? failure() ?? new HttpError(`exec connection to ${where} closed (code ${code}) before the command ended`));
     });
   });
   closed.catch(() => undefined);
@@ -108,10 +88,7 @@ export async function execStream(sb: ConnectedSandbox, command: string, opts: Ex
   };
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      closed.then(() => reject(new HttpError(`exec connection to ${where} closed before it opened`)), reject);
-    });
+    await untilOpen(ws, closed, 'exec', where);
     ws.send(JSON.stringify({ type: 'start', command, cwd: opts.cwd, env: opts.env, timeoutMs: opts.timeoutMs }));
     void pumpStdin(ws, opts.stdin);
     return await closed;
@@ -133,24 +110,4 @@ async function pumpStdin(ws: WebSocket, stdin: ExecStreamOptions['stdin']): Prom
     /* the source failed: close stdin so the command is not left waiting */
   }
   if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'eof' }));
-}
-
-function refusalError(code: number, reason: string): ApiError | undefined {
-  const match = /^([A-Za-z]+): ([\s\S]*)$/.exec(reason);
-  const name = match?.[1] ?? `Close${code}`;
-  const message = match?.[2] ?? (reason || `the exec was refused (close code ${code})`);
-  switch (code) {
-    case 4400:
-      return new InvalidRequestError(400, name, message);
-    case 4401:
-      return new AuthenticationError(401, name, message);
-    case 4404:
-      return new SandboxNotFoundError(404, name, message);
-    case 4502:
-      return new ProviderError(502, name, message);
-    case 1011:
-      return new ApiError(500, name, message);
-    default:
-      return undefined;
-  }
 }

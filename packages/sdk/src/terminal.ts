@@ -13,16 +13,9 @@
 import WebSocket from 'ws';
 import type { Client } from './client';
 import type { ConnectedSandbox } from './connected';
-import {
-  ApiError,
-  AuthenticationError,
-  HttpError,
-  InvalidRequestError,
-  ProviderError,
-  RequestBuildError,
-  SandboxNotFoundError,
-} from './errors';
+import { HttpError } from './errors';
 import { query, type CallOptions } from './http';
+import { refusalError, trackConnectionFailure, untilOpen, webSocketUrl } from './ws';
 
 /** What `io.pocketenv.actor.getTerminalToken` returns. */
 export interface TerminalToken {
@@ -74,13 +67,7 @@ export async function token(client: Client, opts?: CallOptions): Promise<Termina
 
 /** The WebSocket URL of a sandbox's terminal (the token is in the query, as browsers need). */
 export function terminalUrl(client: Client, sandboxId: string, terminalToken: string, size: { cols?: number; rows?: number } = {}): URL {
-  let url: URL;
-  try {
-    url = new URL(`${client.baseUrl.replace(/\/+$/, '')}/pty/${encodeURIComponent(sandboxId)}/ws`);
-  } catch {
-    throw new RequestBuildError(`invalid base URL ${JSON.stringify(client.baseUrl)}`);
-  }
-  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  const url = webSocketUrl(client.baseUrl, `/pty/${encodeURIComponent(sandboxId)}/ws`);
   url.searchParams.set('token', terminalToken);
   if (size.cols) url.searchParams.set('cols', String(size.cols));
   if (size.rows) url.searchParams.set('rows', String(size.rows));
@@ -99,29 +86,22 @@ export async function open(sb: ConnectedSandbox, opts: OpenOptions = {}): Promis
   const listeners: Array<(data: Buffer) => void> = [];
   ws.on('message', (data: Buffer) => listeners.forEach((l) => l(data)));
 
-  let failure: Error | undefined;
   const where = `${url.origin}${url.pathname}`;
   const exited = new Promise<number | undefined>((resolve, reject) => {
-    ws.on('error', (err) => (failure ??= new HttpError(`terminal connection to ${where} failed: ${err.message}`, { cause: err })));
-    ws.on('unexpected-response', (_req, res) => {
-      failure = new HttpError(`terminal connection to ${where} was refused with HTTP ${res.statusCode}`);
-      ws.terminate();
-    });
+    const failure = trackConnectionFailure(ws, 'terminal', where);
     ws.once('close', (code, reasonBuf) => {
       const reason = reasonBuf.toString('utf8');
-      const refusal = refusalError(code, reason);
+      const refusal = refusalError(code, reason, 'terminal');
       if (refusal) return reject(refusal);
-      if (failure) return reject(failure);
+      const failed = failure();
+      if (failed) return reject(failed);
       const match = /^exit (\d{1,3})$/.exec(reason);
       resolve(match ? Number(match[1]) : undefined);
     });
   });
   exited.catch(() => undefined); // the caller may only look at it later
 
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    exited.then(() => reject(new HttpError(`terminal connection to ${where} closed before it opened`)), reject);
-  });
+  await untilOpen(ws, exited, 'terminal', where);
 
   return {
     write(data) {
@@ -138,25 +118,4 @@ export async function open(sb: ConnectedSandbox, opts: OpenOptions = {}): Promis
     },
     exited,
   };
-}
-
-/** The error class for a server's refusal close code (4400/4401/4404/4502), else undefined. */
-function refusalError(code: number, reason: string): ApiError | undefined {
-  const match = /^([A-Za-z]+): ([\s\S]*)$/.exec(reason);
-  const name = match?.[1] ?? `Close${code}`;
-  const message = match?.[2] ?? (reason || `the terminal was refused (close code ${code})`);
-  switch (code) {
-    case 4400:
-      return new InvalidRequestError(400, name, message);
-    case 4401:
-      return new AuthenticationError(401, name, message);
-    case 4404:
-      return new SandboxNotFoundError(404, name, message);
-    case 4502:
-      return new ProviderError(502, name, message);
-    case 1011:
-      return new ApiError(500, name, message);
-    default:
-      return undefined;
-  }
 }

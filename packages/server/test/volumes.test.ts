@@ -108,7 +108,7 @@ describe('a named volume', () => {
     expectOk(await api.procedure('io.pocketenv.volume.updateVolume', undefined, { id: a.id, volume: { path: '/var/log/app/cache', readOnly: false } }));
     await restart(sb.id);
     const nested = await api.exec(sb.id, 'echo outer > /var/log/app/o && echo inner > /var/log/app/cache/i && ls /var/log/app && mountpoint -q /var/log/app/cache && echo ok');
-    expect(nested).toMatchObject({ exitCode: 0, stdout: 'cache\no\nok\n' });
+    expect(nested).toMatchObject({ exitCode: 0, stdout: 'cache\no\nok\n', stderr: '' });
     await api.delete(sb.id);
     expect(expectOk(await api.query('io.pocketenv.volume.getVolumes'))).toEqual({ volumes: [], total: 0 });
     expect((await volumeData()).map((v) => v.name).sort()).toEqual(['cache', 'logs']);

@@ -1,6 +1,6 @@
 import { sandbox } from '@pocketenv/sdk';
 import { defineCommand } from '../command';
-import { findSandbox } from '../resolve';
+import { forEachSandbox } from './each-sandbox';
 
 export const rm = defineCommand<{ sandboxes: string[] }>({
   name: 'rm',
@@ -9,15 +9,6 @@ export const rm = defineCommand<{ sandboxes: string[] }>({
   args: [{ name: 'sandboxes', description: 'names or ids', variadic: true }],
   connects: true,
   async run(ctx, args, opts) {
-    const client = ctx.client(opts);
-    for (const ref of args.sandboxes) {
-      try {
-        const sb = await findSandbox(client, ref);
-        await ctx.spin(`Deleting ${sb.name}`, () => sandbox.delete(sb));
-        ctx.print(`Deleted ${ctx.out.cyan(sb.name)}`);
-      } catch (error) {
-        ctx.fail(error); // go on with the others, like `docker rm a b`
-      }
-    }
+    await forEachSandbox(ctx, ctx.client(opts), args.sandboxes, { doing: 'Deleting', done: 'Deleted', act: (sb) => sandbox.delete(sb) });
   },
 });

@@ -218,7 +218,28 @@ class BoundedBuffer {
   }
 }
 
+/**
+ * crun's own message when joining the sandbox's namespaces fails before the command starts.
+ * Seen right after a (re)boot under heavy load; the command never ran, so trying again is safe.
+ */
+const RUNTIME_STARTUP_FAILURE = /^fail startup\nsetns\(pid=\d+, CLONE_[^)]*\): Operation not permitted\n$/;
+const STARTUP_RETRIES = 3;
+
 export async function runExec(
+  target: ExecTarget,
+  process_: OciProcess,
+  opts: { stdin?: Uint8Array | string; maxOutputBytes?: number; timeoutMs?: number; signal?: AbortSignal },
+): Promise<ExecResult> {
+  for (let attempt = 1; ; attempt++) {
+    const result = await runExecOnce(target, process_, opts);
+    const neverStarted =
+      result.exitCode === 1 && result.stdout.length === 0 && RUNTIME_STARTUP_FAILURE.test(result.stderr.toString());
+    if (!neverStarted || attempt >= STARTUP_RETRIES || opts.signal?.aborted) return result;
+    await new Promise((r) => setTimeout(r, 50 * attempt));
+  }
+}
+
+async function runExecOnce(
   target: ExecTarget,
   process_: OciProcess,
   opts: { stdin?: Uint8Array | string; maxOutputBytes?: number; timeoutMs?: number; signal?: AbortSignal },

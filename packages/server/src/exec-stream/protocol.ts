@@ -13,6 +13,7 @@
  *   A client that disconnects before the exit kills the command.
  */
 import { DEFAULT_EXEC_TIMEOUT_MS } from '../sandboxes/orchestrator';
+import { sandboxOfRoute } from '../terminal/protocol';
 
 export const STDOUT = 1;
 export const STDERR = 2;
@@ -22,14 +23,7 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MAX_COMMAND = 1024 * 1024;
 
 export function sandboxOfExecPath(pathname: string): string | undefined {
-  const match = ROUTE.exec(pathname);
-  if (!match) return undefined;
-  try {
-    const idOrName = decodeURIComponent(match[1]!);
-    return idOrName.length > 0 && idOrName.length <= 2048 ? idOrName : undefined;
-  } catch {
-    return undefined;
-  }
+  return sandboxOfRoute(ROUTE, pathname);
 }
 
 export interface StartFrame {

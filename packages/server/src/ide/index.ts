@@ -4,12 +4,12 @@
  * into every sandbox at /opt/pocketenv/tools, started inside the sandbox on demand, reached
  * through the preview proxy on port 1024, and gated so only the owner gets in (access.ts, gate.ts).
  */
-import type { Express, RequestHandler } from 'express';
+import type { RequestHandler } from 'express';
 import { ensureCodeServer } from '@pocketenv/runtime';
 import type { AppContext } from '../context';
 import { InvalidStateError, NotImplementedError } from '../errors';
 import type { Feature } from '../features';
-import { exposeInternalPort, previewUrlFor } from '../ports/index';
+import { exposeInternalPort, previewUrlFor, serveBeforeRoutes } from '../ports/index';
 import { ownedSandbox } from '../xrpc/lookup';
 import { authedMethod } from '../xrpc/method';
 import { IdeAccess, TICKET_PARAM } from './access';
@@ -24,16 +24,6 @@ function accessOf(ctx: AppContext): IdeAccess {
   let access = accessByCtx.get(ctx);
   if (!access) accessByCtx.set(ctx, (access = new IdeAccess(ctx.keys)));
   return access;
-}
-
-/** Mounts `handler` before the server's own routes (like the preview proxy it guards, which it must precede). */
-function serveFirst(app: Express, handler: RequestHandler): void {
-  app.use(handler);
-  const stack = (app as unknown as { _router?: { stack: Array<{ route?: unknown }> } })._router?.stack;
-  if (!stack) return;
-  const layer = stack.pop()!;
-  const firstRoute = stack.findIndex((l) => l.route !== undefined);
-  stack.splice(firstRoute < 0 ? stack.length : firstRoute, 0, layer);
 }
 
 export const ideFeature: Feature = {
@@ -64,7 +54,8 @@ export const ideFeature: Feature = {
     });
   },
   registerRoutes(app, ctx) {
-    serveFirst(app, gateHttp(accessOf(ctx)) as RequestHandler);
+    // The gate guards the preview proxy, so it must run before it (and before the server's own routes).
+    serveBeforeRoutes(app, gateHttp(accessOf(ctx)) as RequestHandler);
   },
   upgrade(ctx) {
     return gateUpgrade(accessOf(ctx));

@@ -31,7 +31,12 @@ const ROUTE = /^\/pty\/([^/]+)\/ws\/?$/;
 
 /** The sandbox named by a terminal URL path, or undefined when the path is not the terminal route. */
 export function sandboxOfPath(pathname: string): string | undefined {
-  const match = ROUTE.exec(pathname);
+  return sandboxOfRoute(ROUTE, pathname);
+}
+
+/** The sandbox id or name captured by `route`'s first group (URL-decoded, 1–2048 chars), else undefined. */
+export function sandboxOfRoute(route: RegExp, pathname: string): string | undefined {
+  const match = route.exec(pathname);
   if (!match) return undefined;
   try {
     const idOrName = decodeURIComponent(match[1]!);

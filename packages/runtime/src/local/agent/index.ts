@@ -22,7 +22,8 @@ const AGENT_SCRIPT_IN_SANDBOX = '/dev/pocketenv-agent.pl';
 const HOST_SCRIPT = '/run/pocketenv/exec-agent.pl';
 const PERL = '/usr/bin/perl';
 /** How long boot waits for the agent's socket; after that, exec falls back until it shows up. */
-const AGENT_READY_TIMEOUT_MS = 2000;
+// Generous: under load perl can take seconds to start, and the fallback exec is slower anyway.
+const AGENT_READY_TIMEOUT_MS = 5000;
 
 let scriptReady: Promise<void> | undefined;
 
