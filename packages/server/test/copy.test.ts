@@ -9,16 +9,16 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { startTestServer } from '@pocketenv/server/testing';
+import type { TestServer } from '@pocketenv/server/testing';
 import * as tar from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHostileCorpus, gzipOf, type HostileArchive } from '../../sdk/test/support/archive-corpus';
-import { Api, expectOk } from './helpers';
+import { Api, expectOk, startTestServerWithEnv } from './helpers';
 
 const LIMITS = { POCKETENV_COPY_MAX_BYTES: '8MiB', POCKETENV_COPY_MAX_UNPACKED_BYTES: '64MiB', POCKETENV_COPY_MAX_ENTRIES: '1000' };
 
 describe('copy store and push/pull', () => {
-  let server: Awaited<ReturnType<typeof startTestServer>>;
+  let server: TestServer;
   let alice: Api;
   let bobToken: string;
   let box: string;
@@ -26,13 +26,7 @@ describe('copy store and push/pull', () => {
   const marker = randomBytes(6).toString('hex');
 
   beforeAll(async () => {
-    const saved = Object.fromEntries(Object.keys(LIMITS).map((k) => [k, process.env[k]]));
-    Object.assign(process.env, LIMITS);
-    try {
-      server = await startTestServer();
-    } finally {
-      for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
-    }
+    server = await startTestServerWithEnv(LIMITS);
     alice = new Api(server.url, (await server.createActor('alice')).token);
     bobToken = (await server.createActor('bob')).token;
     box = (await alice.create({ name: 'copy-box' })).id;

@@ -9,6 +9,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import type { ServerOptions } from '../src/config';
+import { startTestServer, type TestServer } from '@pocketenv/server/testing';
 
 export interface Reply<T = any> {
   status: number;
@@ -242,4 +244,21 @@ export async function mountsUnder(dir: string): Promise<string[]> {
     .split('\n')
     .map((line) => line.split(' ')[4])
     .filter((m): m is string => !!m && (m === dir || m.startsWith(dir + '/')));
+}
+
+/**
+ * Starts a test server with some environment variables set only while it reads its
+ * configuration (limits, quotas…), so other tests in the worker never see them.
+ */
+export async function startTestServerWithEnv(env: Record<string, string>, opts: Partial<ServerOptions> = {}): Promise<TestServer> {
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
+  try {
+    return await startTestServer(opts);
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
 }

@@ -11,8 +11,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { lexiconDocs, methods } from '@pocketenv/lexicons';
-import { startTestServer, type TestServer } from '@pocketenv/server/testing';
-import { Api } from '../helpers';
+import type { TestServer } from '@pocketenv/server/testing';
+import { Api, startTestServerWithEnv } from '../helpers';
 import { LexiconArbitraries } from './lexicon-arbitrary';
 import { countFrom, figure } from './support';
 
@@ -33,17 +33,7 @@ const notImplemented = new Set<string>();
 
 beforeAll(async () => {
   // Quotas bound what a fuzzed createSandbox can build; the exec rate limit would only turn exec samples into 429s.
-  const env = { POCKETENV_MAX_SANDBOXES: '6', POCKETENV_EXEC_RATE: '0' };
-  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, env);
-  try {
-    server = await startTestServer({ log: false });
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
+  server = await startTestServerWithEnv({ POCKETENV_MAX_SANDBOXES: '6', POCKETENV_EXEC_RATE: '0' }, { log: false });
   api = new Api(server.url, server.ownerToken);
   const s = await api.create({ name: 'fuzz-target' });
   target = { id: s.id, name: s.name };

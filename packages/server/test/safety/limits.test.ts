@@ -4,9 +4,9 @@
  * with Retry-After, and one actor's limit never touches another actor.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '@pocketenv/server/testing';
+import type { TestServer } from '@pocketenv/server/testing';
 import { resolveLimits, DEFAULT_LIMITS } from '../../src/limits/index';
-import { Api } from '../helpers';
+import { Api, startTestServerWithEnv } from '../helpers';
 
 let server: TestServer;
 let owner: Api;
@@ -15,16 +15,7 @@ let other: Api;
 const LIMIT_ENV = { POCKETENV_MAX_SANDBOXES: '3', POCKETENV_MAX_RUNNING: '2', POCKETENV_EXEC_RATE: '1', POCKETENV_EXEC_BURST: '3' };
 
 beforeAll(async () => {
-  const saved = Object.fromEntries(Object.keys(LIMIT_ENV).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, LIMIT_ENV);
-  try {
-    server = await startTestServer({ log: false });
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
+  server = await startTestServerWithEnv(LIMIT_ENV, { log: false });
   owner = new Api(server.url, server.ownerToken);
   other = new Api(server.url, (await server.createActor('limits-other')).token);
 });
