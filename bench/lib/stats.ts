@@ -4,10 +4,12 @@ export interface Series {
   samplesMs: number[];
 }
 
+/** Nearest-rank percentile (the safety suites use it too, so their figures read the same). */
 export function percentile(samples: number[], p: number): number {
+  if (samples.length === 0) return NaN;
   const sorted = [...samples].sort((a, b) => a - b);
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank];
+  return sorted[rank]!;
 }
 
 export async function timeIt(fn: () => Promise<unknown>): Promise<number> {

@@ -13,6 +13,7 @@
  * concurrently) but it is counted so the idle reaper never stops a sandbox mid-command.
  */
 import type { ExecResult, Provider, Resources } from '@pocketenv/runtime';
+import type { SandboxCreateSandbox } from '@pocketenv/lexicons';
 import { SandboxMissingError, SandboxNotRunningError, ProviderError, PathEscapeError } from '@pocketenv/runtime';
 import type { Actor, SandboxRecord } from '../db/schema';
 import { isUniqueViolation } from '../db/errors';
@@ -26,20 +27,18 @@ import type { SandboxRepository } from './repository';
 import { DEFAULT_RESOURCES, resolveResources } from './resources';
 import { collectExecEnv, collectStartSpec, type LifecycleHook } from './hooks';
 
-export interface CreateRequest {
-  base: string;
-  name?: string;
-  description?: string;
-  provider?: string;
-  topics?: string[];
-  repo?: string;
-  vcpus?: number;
-  memory?: number;
-  disk?: number;
-  readme?: string;
-  keepAlive?: boolean;
+/** The sandbox's own fields of createSandbox's input; variables and secrets arrive as `attach`. */
+const CREATE_FIELDS = ['base', 'name', 'description', 'provider', 'topics', 'repo', 'vcpus', 'memory', 'disk', 'readme', 'keepAlive'] as const;
+type CreateFields = Pick<SandboxCreateSandbox.InputSchema, (typeof CREATE_FIELDS)[number]>;
+
+export type CreateRequest = CreateFields & {
   /** Stores what is attached at creation (variables, secrets) once the record exists, before the first start. */
   attach?(record: SandboxRecord): Promise<void>;
+};
+
+/** Only the sandbox's own fields of a createSandbox input (not its secrets or hosted-provider tokens). */
+export function createFieldsOf(input: SandboxCreateSandbox.InputSchema): CreateFields {
+  return Object.fromEntries(CREATE_FIELDS.map((k) => [k, input[k]])) as CreateFields;
 }
 
 export interface StartRequest {

@@ -4,6 +4,7 @@ import type { AppContext } from '../context';
 import { prepareCreateAttachments } from '../attachments-config/index';
 import { countInstall } from '../bases/installs';
 import { SandboxNotFoundError } from '../errors';
+import { createFieldsOf } from '../sandboxes/orchestrator';
 import { toSandboxView } from '../sandboxes/view';
 import { authedMethod } from './method';
 import { ownedSandbox } from './lookup';
@@ -12,20 +13,7 @@ export function registerLifecycleMethods(server: Server, ctx: AppContext): void 
   authedMethod(server, ctx, 'io.pocketenv.sandbox.createSandbox', async ({ actor, input }) => {
     // Variables and secrets are checked first (400 before anything exists), stored before the first start.
     const attach = await prepareCreateAttachments(ctx, input.envs, input.secrets);
-    const record = await ctx.orchestrator.create(actor, {
-      base: input.base,
-      name: input.name,
-      description: input.description,
-      provider: input.provider,
-      topics: input.topics,
-      repo: input.repo,
-      vcpus: input.vcpus,
-      memory: input.memory,
-      disk: input.disk,
-      readme: input.readme,
-      keepAlive: input.keepAlive,
-      attach,
-    });
+    const record = await ctx.orchestrator.create(actor, { ...createFieldsOf(input), attach });
     await countInstall(ctx.db, record.provider, record.base);
     return toSandboxView(record);
   });

@@ -20,12 +20,7 @@ export function countFrom(envName: string, full: number, ci: number): number {
   return FULL ? full : ci;
 }
 
-export function percentile(values: number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank]!;
-}
+export { percentile } from '../../../../bench/lib/stats';
 
 /** Prints a figure line so it stands out in `vitest run` output (and greps well in CI logs). */
 export function figure(suite: string, line: string): void {
