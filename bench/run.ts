@@ -228,7 +228,7 @@ async function main(): Promise<void> {
   const rootfs = await new BaseImages({ imageDir }).ensure('debian');
   console.log(`# pocketenv benchmark — ${new Date().toISOString()}, ${iterations} iterations, host: ${execFileSync('nproc').toString().trim()} cores, load ${execFileSync('cat', ['/proc/loadavg']).toString().split(' ').slice(0, 3).join(' ')}`);
   // Quotas and the exec rate limit are lifted: the density and throughput runs are over them by design.
-  const limits = { POCKETENV_MAX_SANDBOXES: '100000', POCKETENV_MAX_RUNNING: '100000', POCKETENV_EXEC_RATE: '100000', POCKETENV_EXEC_BURST: '100000' };
+  const limits = { POCKETENV_MAX_SANDBOXES: '100000', POCKETENV_MAX_RUNNING: '100000', POCKETENV_EXEC_RATE: '100000', POCKETENV_EXEC_BURST: '100000', POCKETENV_MAX_CONCURRENT_EXEC: '0' };
   const pooled = await BenchServer.start('pool', { ...limits, POCKETENV_POOL_SIZE: String(POOL_SIZE) });
   const cold = await BenchServer.start('cold', { ...limits, POCKETENV_POOL_SIZE: '0' });
   try {

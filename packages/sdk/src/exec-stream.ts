@@ -45,7 +45,8 @@ export function execStreamUrl(baseUrl: string, sandboxId: string): URL {
 /**
  * Runs `command` with `sh -c` and resolves with its exit code once it ended and all its output
  * was delivered. A non-zero exit code is a result, not an error.
- * @throws InvalidRequestError (not running, bad options), SandboxNotFoundError, AuthenticationError, ProviderError, HttpError.
+ * @throws InvalidRequestError (not running, bad options), SandboxNotFoundError, AuthenticationError,
+ *   RateLimitError (too many of your commands running at once), ProviderError, HttpError.
  */
 export async function execStream(sb: ConnectedSandbox, command: string, opts: ExecStreamOptions = {}): Promise<ExecStreamResult> {
   const url = execStreamUrl(sb.client.baseUrl, sb.data.id);

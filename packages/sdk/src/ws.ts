@@ -1,11 +1,11 @@
 /**
  * What the SDK's WebSocket channels (terminal, streaming exec) share: building their URL, and
  * turning how a connection failed or was refused into the SDK's error classes. The server
- * refuses by accepting the socket and closing it with a code (4400/4401/4404/4502/1011) and a
+ * refuses by accepting the socket and closing it with a code (4400/4401/4404/4429/4502/1011) and a
  * "Name: message" reason, because browsers cannot see the status of a refused handshake.
  */
 import type WebSocket from 'ws';
-import { ApiError, AuthenticationError, HttpError, InvalidRequestError, ProviderError, RequestBuildError, SandboxNotFoundError } from './errors';
+import { ApiError, AuthenticationError, HttpError, InvalidRequestError, ProviderError, RateLimitError, RequestBuildError, SandboxNotFoundError } from './errors';
 
 /** `<baseUrl><path>` with http(s) swapped for ws(s). @throws RequestBuildError for a bad base URL. */
 export function webSocketUrl(baseUrl: string, path: string): URL {
@@ -19,7 +19,7 @@ export function webSocketUrl(baseUrl: string, path: string): URL {
   return url;
 }
 
-/** The error class for a server's refusal close code (4400/4401/4404/4502/1011), else undefined. `what` names the channel ("terminal", "exec"). */
+/** The error class for a server's refusal close code (4400/4401/4404/4429/4502/1011), else undefined. `what` names the channel ("terminal", "exec"). */
 export function refusalError(code: number, reason: string, what: string): ApiError | undefined {
   const match = /^([A-Za-z]+): ([\s\S]*)$/.exec(reason);
   const name = match?.[1] ?? `Close${code}`;
@@ -31,6 +31,8 @@ export function refusalError(code: number, reason: string, what: string): ApiErr
       return new AuthenticationError(401, name, message);
     case 4404:
       return new SandboxNotFoundError(404, name, message);
+    case 4429:
+      return new RateLimitError(429, name, message);
     case 4502:
       return new ProviderError(502, name, message);
     case 1011:

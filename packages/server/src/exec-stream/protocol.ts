@@ -9,7 +9,8 @@
  *   server → client  binary frames: 1 byte stream id (1 stdout, 2 stderr) + the bytes, as produced;
  *                    last, text {"type":"exit","exitCode":N,"timedOut":bool}, then close 1000 "exit N".
  *   close codes      as the terminal's (../terminal/protocol.ts): 4400 bad request or sandbox not
- *                    running, 4401 credentials, 4404 no such sandbox, 4502 provider failure, 1011.
+ *                    running, 4401 credentials, 4404 no such sandbox, 4429 too many commands
+ *                    running for the caller (POCKETENV_MAX_CONCURRENT_EXEC), 4502 provider failure, 1011.
  *   A client that disconnects before the exit kills the command.
  */
 import { DEFAULT_EXEC_TIMEOUT_MS } from '../sandboxes/orchestrator';

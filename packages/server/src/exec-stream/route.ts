@@ -57,6 +57,7 @@ export class ExecStreamRoute {
     ws.on('message', buffer);
     ws.on('error', () => undefined);
     const log = this.ctx.log.child({ feature: 'exec-stream' });
+    let releaseSlot = () => undefined as void;
     try {
       const actor = await authenticateSocket(this.ctx, this.tokens, req, url, CREDENTIALS);
       const record = await runningSandboxOf(this.ctx, actor, idOrName);
@@ -71,6 +72,7 @@ export class ExecStreamRoute {
       const send = (stream: number) => (chunk: Buffer) => {
         if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.of(stream), chunk]), { binary: true });
       };
+      releaseSlot = this.ctx.orchestrator.admitExec(record);
       await this.ctx.sandboxes.touch(record.id);
       const proc = await provider.execStream(record.id, start.command, { onStdout: send(STDOUT), onStderr: send(STDERR) }, {
         cwd: start.cwd,
@@ -105,6 +107,8 @@ export class ExecStreamRoute {
         logMessage: 'execStream failed',
         alsoInvalidRequest: [PathEscapeError],
       });
+    } finally {
+      releaseSlot();
     }
   }
 }

@@ -8,15 +8,17 @@
  * | POCKETENV_MAX_RUNNING | 64 | sandboxes one actor may have running or starting |
  * | POCKETENV_EXEC_RATE | 100 | exec requests per second per actor (token bucket refill) |
  * | POCKETENV_EXEC_BURST | 1000 | exec requests one actor may send at once (bucket size) |
+ * | POCKETENV_MAX_CONCURRENT_EXEC | 128 | commands (exec and streaming exec) one actor may have running at once |
  */
 export interface LimitsConfig {
   maxSandboxes: number;
   maxRunning: number;
   execRatePerSecond: number;
   execBurst: number;
+  maxConcurrentExec: number;
 }
 
-export const DEFAULT_LIMITS: LimitsConfig = { maxSandboxes: 256, maxRunning: 64, execRatePerSecond: 100, execBurst: 1000 };
+export const DEFAULT_LIMITS: LimitsConfig = { maxSandboxes: 256, maxRunning: 64, execRatePerSecond: 100, execBurst: 1000, maxConcurrentExec: 128 };
 
 export function resolveLimits(env: NodeJS.ProcessEnv = process.env): LimitsConfig {
   const rate = readNumber(env, 'POCKETENV_EXEC_RATE', DEFAULT_LIMITS.execRatePerSecond);
@@ -26,6 +28,7 @@ export function resolveLimits(env: NodeJS.ProcessEnv = process.env): LimitsConfi
     execRatePerSecond: rate,
     // A burst smaller than one request would refuse everything.
     execBurst: Math.max(1, readNumber(env, 'POCKETENV_EXEC_BURST', env.POCKETENV_EXEC_RATE ? Math.max(1, Math.ceil(rate)) : DEFAULT_LIMITS.execBurst)),
+    maxConcurrentExec: readNumber(env, 'POCKETENV_MAX_CONCURRENT_EXEC', DEFAULT_LIMITS.maxConcurrentExec, true),
   };
 }
 

@@ -2,6 +2,8 @@
  * Sandbox quotas per actor: how many sandboxes, and how many running (or starting). The check
  * and the write that makes it true (the insert, or the move to INITIALIZING) run under one
  * per-actor lock, so concurrent requests cannot all slip under the limit together.
+ * Also how many commands one actor may have running at once, so that one actor's flood of
+ * long commands cannot take every exec slot of the machine from the others.
  */
 import type { Actor, SandboxRecord } from '../db/schema';
 import type { SandboxRepository } from '../sandboxes/repository';
@@ -12,9 +14,12 @@ import { setRetryAfter } from './retry-after';
 
 /** How long a client is told to wait: quotas free up when the caller stops or deletes a sandbox. */
 const QUOTA_RETRY_AFTER_S = 30;
+/** Exec slots free up as soon as one of the caller's commands ends. */
+const EXEC_RETRY_AFTER_S = 1;
 
 export class SandboxQuotas {
   private readonly locks = new KeyedMutex();
+  private readonly runningExecs = new Map<string, number>();
 
   constructor(
     private readonly sandboxes: SandboxRepository,
@@ -48,9 +53,29 @@ export class SandboxQuotas {
     });
   }
 
-  private refuse(message: string): RateLimitError {
-    setRetryAfter(QUOTA_RETRY_AFTER_S);
-    return new RateLimitError(message, QUOTA_RETRY_AFTER_S);
+  /** Takes one of the owner's exec slots; the caller gives it back with the returned function. */
+  exec(record: SandboxRecord): () => void {
+    const owner = record.owner_id;
+    const max = this.limits.maxConcurrentExec;
+    if (!owner || max <= 0) return () => undefined;
+    const current = this.runningExecs.get(owner) ?? 0;
+    if (current >= max) {
+      throw this.refuse(`you have ${max} commands running, the most this server allows (POCKETENV_MAX_CONCURRENT_EXEC); wait for one to end`, EXEC_RETRY_AFTER_S);
+    }
+    this.runningExecs.set(owner, current + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.runningExecs.get(owner) ?? 1) - 1;
+      if (left > 0) this.runningExecs.set(owner, left);
+      else this.runningExecs.delete(owner);
+    };
+  }
+
+  private refuse(message: string, retryAfterS = QUOTA_RETRY_AFTER_S): RateLimitError {
+    setRetryAfter(retryAfterS);
+    return new RateLimitError(message, retryAfterS);
   }
 
   private async count(ownerId: string): Promise<number> {

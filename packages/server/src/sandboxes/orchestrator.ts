@@ -60,6 +60,8 @@ export const DEFAULT_EXEC_TIMEOUT_MS = 10 * 60_000;
 export interface Admission {
   create<T>(owner: Actor, insert: () => Promise<T>): Promise<T>;
   start<T>(record: SandboxRecord, markStarting: () => Promise<T>): Promise<T>;
+  /** Takes an exec slot of the record's owner (throws when none is free); returns its release. */
+  exec(record: SandboxRecord): () => void;
 }
 
 /** Prepared, already running sandboxes a create can take instead of booting one (src/pool). */
@@ -92,7 +94,7 @@ export class Orchestrator {
     private readonly log: Logger,
   ) {}
 
-  /** Installs quota checks for create and start. */
+  /** Installs quota checks for create, start and exec. */
   setAdmission(admission: Admission): void {
     this.admission = admission;
   }
@@ -346,6 +348,7 @@ export class Orchestrator {
       throw new InvalidInputError('cwd', 'cwd must be an absolute path inside the sandbox');
     }
     const provider = this.providerOf(record);
+    const release = this.admitExec(record);
     this.runningExecs.set(record.id, (this.runningExecs.get(record.id) ?? 0) + 1);
     try {
       await this.sandboxes.touch(record.id);
@@ -362,8 +365,17 @@ export class Orchestrator {
       const n = (this.runningExecs.get(record.id) ?? 1) - 1;
       if (n > 0) this.runningExecs.set(record.id, n);
       else this.runningExecs.delete(record.id);
+      release();
       await this.sandboxes.touch(record.id).catch(() => undefined);
     }
+  }
+
+  /**
+   * Takes one of the owner's concurrent-exec slots for a command run outside `exec` (the
+   * streaming route); throws RateLimitError when the owner has none free. Call the result when it ends.
+   */
+  admitExec(record: SandboxRecord): () => void {
+    return this.admission ? this.admission.exec(record) : () => undefined;
   }
 
   /** The record said RUNNING but the provider disagrees: record the truth, then say why. */

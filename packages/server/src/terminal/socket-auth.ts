@@ -11,7 +11,7 @@ import { ProviderError, SandboxNotRunningError, UnsupportedCapabilityError } fro
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { AppContext } from '../context';
 import type { Actor, SandboxRecord } from '../db/schema';
-import { ProviderFailureError, describeFailure } from '../errors';
+import { ProviderFailureError, RateLimitError, describeFailure } from '../errors';
 import type { UpgradeHandler } from '../features';
 import type { Logger } from '../log';
 import { CloseCode, closeReason } from './protocol';
@@ -119,6 +119,7 @@ export function refuseSocket(ws: WebSocket, err: unknown, log: Logger, wording: 
 
 function toRefusal(err: unknown, wording: FailureWording): Refusal {
   if (err instanceof Refusal) return err;
+  if (err instanceof RateLimitError) return new Refusal(CloseCode.RATE_LIMITED, `RateLimitExceeded: ${err.message}`);
   const invalid = [UnsupportedCapabilityError, SandboxNotRunningError, ...(wording.alsoInvalidRequest ?? [])];
   if (invalid.some((type) => err instanceof type)) return new Refusal(CloseCode.INVALID_REQUEST, `InvalidRequest: ${(err as Error).message}`);
   if (err instanceof ProviderError || err instanceof ProviderFailureError) {

@@ -1,11 +1,12 @@
 /**
  * Per-actor rate limits and quotas (src/limits): exec per second (token bucket), sandboxes
- * per actor, running sandboxes per actor. Over a limit the answer is 429 RateLimitExceeded
+ * per actor, running sandboxes per actor, commands running at once per actor. Over a limit the answer is 429 RateLimitExceeded
  * with Retry-After, and one actor's limit never touches another actor.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '@pocketenv/server/testing';
 import { resolveLimits, DEFAULT_LIMITS } from '../../src/limits/index';
+import { RateLimitError, pocketenv, sandbox } from '@pocketenv/sdk';
 import { Api, startTestServerWithEnv } from '../helpers';
 
 let server: TestServer;
@@ -101,5 +102,63 @@ describe('quotas and exec rate', () => {
     await owner.delete(first);
     const now = await raw(owner, 'io.pocketenv.sandbox.createSandbox', {}, { base: 'debian' });
     expect(now.status).toBe(200);
+  });
+});
+
+describe('concurrent commands per actor', () => {
+  let busy: TestServer;
+  let mine: Api;
+  let theirs: Api;
+  let ownerClient: ReturnType<typeof pocketenv.newClient>;
+
+  beforeAll(async () => {
+    busy = await startTestServerWithEnv({ POCKETENV_MAX_CONCURRENT_EXEC: '2' }, { log: false });
+    mine = new Api(busy.url, busy.ownerToken);
+    theirs = new Api(busy.url, (await busy.createActor('busy-other')).token);
+    ownerClient = pocketenv.newClient(busy.ownerToken, { baseUrl: busy.url });
+  });
+
+  afterAll(async () => {
+    await busy?.close();
+  });
+
+  const execOn = (api: Api, id: string, command: string) =>
+    fetch(new URL(`/xrpc/io.pocketenv.sandbox.exec?id=${id}`, busy.url), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ command }),
+    }).then(async (res) => ({ status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as { error?: string; message?: string; stdout?: string } }));
+
+  it('refuses a third command (exec or streaming) while two run, not another actor’s, and frees up when they end', async () => {
+    const box = await mine.create({});
+    const theirBox = await theirs.create({});
+    const sb = sandbox.connect((await sandbox.get(ownerClient, box.id))!, ownerClient);
+    // Two long streaming commands hold both slots; each says when it has started.
+    const hold = () => {
+      let started!: () => void;
+      const running = new Promise<void>((resolve) => (started = resolve));
+      const done = sandbox.execStream(sb, 'echo started; sleep 3; echo held', { onStdout: () => started() });
+      return { running, done };
+    };
+    const holders = [hold(), hold()];
+    await Promise.all(holders.map((h) => h.running));
+
+    const refused = await execOn(mine, box.id, 'echo third');
+    expect(refused.status).toBe(429);
+    expect(refused.body.error).toBe('RateLimitExceeded');
+    expect(refused.body.message).toContain('POCKETENV_MAX_CONCURRENT_EXEC');
+    expect(Number(refused.retryAfter)).toBeGreaterThanOrEqual(1);
+    await expect(sandbox.execStream(sb, 'echo third')).rejects.toBeInstanceOf(RateLimitError);
+
+    // Another actor's commands do not queue behind ours.
+    const theirsNow = await execOn(theirs, theirBox.id, 'echo free');
+    expect(theirsNow.status).toBe(200);
+    expect(theirsNow.body.stdout).toBe('free\n');
+
+    // The held commands were not disturbed, and their slots come back when they end.
+    for (const h of holders) expect(await h.done).toEqual({ exitCode: 0, timedOut: false });
+    const after = await execOn(mine, box.id, 'echo again');
+    expect(after.status).toBe(200);
+    expect(after.body.stdout).toBe('again\n');
   });
 });
