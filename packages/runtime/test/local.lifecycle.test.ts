@@ -78,6 +78,7 @@ describe.skipIf(!!unavailable)('local sandbox lifecycle', () => {
     const live = await hostTraces(stateDir, running, address);
     // Sanity: the lookups do see a running sandbox's objects.
     expect(live.mounts.length).toBeGreaterThan(0);
+    expect(live.loops).toHaveLength(1); // its disk image
     expect(live.veths).toHaveLength(1);
     expect(live.allocations).toEqual([running]);
     expect(live.cgroups.length).toBeGreaterThan(0);

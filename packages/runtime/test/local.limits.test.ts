@@ -1,7 +1,7 @@
 /**
  * Resource limits are enforced by the kernel: a memory hog is OOM-killed inside
- * its sandbox, a fork bomb hits the pids limit, a busy loop is throttled to the
- * vcpus share — and in every case the other sandbox (and the sandbox itself)
+ * its sandbox, a fork bomb hits the pids limit, a disk filler hits the disk size, a
+ * busy loop is throttled to the vcpus share — and in every case the other sandbox (and the sandbox itself)
  * keeps answering exec.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,6 +59,25 @@ describe.skipIf(!!unavailable)('local sandbox limits', () => {
     // The timeout killed the whole bomb, so the sandbox is usable again.
     expect(await answers(small)).toBe(true);
     expect((await provider.exec(small, 'ps -e --no-headers | wc -l')).stdout.toString().trim()).toMatch(/^[1-9]$/);
+  });
+
+  it('holds the disk size: df shows it, a filler gets "No space left", and deleting the file frees it', async () => {
+    const df = async (id: string) => (await provider.exec(id, "df -B1M --output=size,avail / | tail -1")).stdout.toString().trim().split(/\s+/).map(Number);
+    const [sizeMiB] = await df(small);
+    // 1 GiB image, less ext4's own metadata.
+    expect(sizeMiB).toBeGreaterThan(900);
+    expect(sizeMiB).toBeLessThanOrEqual(1024);
+    const fill = await provider.exec(small, 'dd if=/dev/zero of=/workspace/fill bs=1M count=2048 conv=fsync; echo "rc=$?"', { timeoutMs: 120_000 });
+    expect(fill.stderr.toString()).toMatch(/No space left on device/);
+    expect(fill.stdout.toString()).toMatch(/rc=1/);
+    const [, availFull] = await df(small);
+    expect(availFull).toBeLessThan(16);
+    // The neighbour's disk is its own.
+    expect((await provider.exec(other, 'echo ok > /workspace/f && cat /workspace/f')).stdout.toString()).toBe('ok\n');
+    await provider.exec(small, 'rm /workspace/fill');
+    const [, availAfter] = await df(small);
+    expect(availAfter).toBeGreaterThan(900);
+    expect(await answers(small)).toBe(true);
   });
 
   it('throttles a busy loop to its CPU share', async () => {

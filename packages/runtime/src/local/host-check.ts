@@ -11,13 +11,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { HostNotReadyError } from '../provider/errors';
+import { loopDevicesAvailable } from './disk';
 
 const exec = promisify(execFile);
 
 export type CgroupLayout = 'v1' | 'hybrid' | 'v2' | 'none';
 
 export interface HostCheck {
-  name: 'root' | 'overlayfs' | 'userns' | 'cgroups' | 'oci-runtime' | 'commands' | 'seccomp-profile';
+  name: 'root' | 'overlayfs' | 'disk-images' | 'userns' | 'cgroups' | 'oci-runtime' | 'commands' | 'seccomp-profile';
   ok: boolean;
   /** What was found (on success) or what is wrong (on failure). */
   detail: string;
@@ -44,6 +45,8 @@ export interface HostCheckOptions {
   /** Also try to create a user namespace (`unshare --user`); default true. */
   probeUserns?: boolean;
   seccompProfile?: string;
+  /** `/dev/loop-control`. */
+  loopControl?: string;
 }
 
 /** Commands the local provider runs, with the Debian package that ships each. */
@@ -57,6 +60,7 @@ export const REQUIRED_COMMANDS: Record<string, string> = {
   unshare: 'util-linux',
   nsenter: 'util-linux',
   flock: 'util-linux',
+  'mkfs.ext4': 'e2fsprogs',
 };
 
 export const SECCOMP_PROFILE = '/usr/share/containers/seccomp.json';
@@ -162,6 +166,17 @@ export async function checkHost(opts: HostCheckOptions = {}): Promise<HostReport
           ok: false,
           detail: `the kernel does not list "overlay" in ${fsPath}: sandboxes need overlayfs for their root filesystem`,
           fix: 'load it with `modprobe overlay` (kernel option CONFIG_OVERLAY_FS)',
+        },
+  );
+
+  checks.push(
+    loopDevicesAvailable(filesystems, opts.loopControl)
+      ? { name: 'disk-images', ok: true, detail: 'loop devices and ext4 available (each sandbox disk is a sized image)' }
+      : {
+          name: 'disk-images',
+          ok: false,
+          detail: 'no loop devices (/dev/loop-control) or no ext4 in the kernel: each sandbox disk is an ext4 image, loop-mounted, so its size holds',
+          fix: 'load the loop driver with `modprobe loop` (in a container: give it /dev/loop-control and loop devices)',
         },
   );
 

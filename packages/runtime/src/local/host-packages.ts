@@ -27,6 +27,7 @@ export const HOST_PACKAGES: Record<string, string> = {
   'libcap2-bin': 'keeping file capabilities (ping) when shifting base image ownership',
   'golang-github-containers-common': 'the default seccomp profile /usr/share/containers/seccomp.json',
   'util-linux': 'unshare, nsenter and flock',
+  e2fsprogs: 'mkfs.ext4 for each sandbox disk image',
 };
 
 /** The subset of `packages` that dpkg does not report as installed. */

@@ -16,6 +16,7 @@ import type { LocalContext } from './context';
 import { canLimitSwap } from './context';
 import { removeSandboxCgroups, sandboxPids } from './cgroups';
 import { baseEnv, envList, sandboxConfig, SANDBOX_UID_BASE, DEFAULT_CAPABILITIES } from './oci-config';
+import { createDiskImage, detachLoopsUnder, mountDisk, unmountDisk } from './disk';
 import { mountOverlay, prepareOverlayDirs, removeMountPoint, unmountAll, type OverlayDirs } from './overlay';
 import { assertValidHostname, assertValidId, cgroupsPathOf, containerIdOf, type SandboxPaths } from './paths';
 import { defaultSeccompProfile } from './seccomp';
@@ -43,16 +44,16 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /** Files every sandbox starts with in its own layer; written once, so edits inside persist. */
-async function seedUpper(p: SandboxPaths, hostname: string, lowerDirs: string[]): Promise<void> {
+async function seedUpper(upper: string, hostname: string, lowerDirs: string[]): Promise<void> {
   const uid = SANDBOX_UID_BASE;
   const ensureDir = async (rel: string) => {
-    const dir = join(p.upper, rel);
+    const dir = join(upper, rel);
     if (await exists(dir)) return;
     await mkdir(dir, { mode: 0o755 });
     await chown(dir, uid, uid);
   };
   const seedFile = async (rel: string, content: string) => {
-    const file = join(p.upper, rel);
+    const file = join(upper, rel);
     if (await exists(file)) return;
     await writeFile(file, content, { mode: 0o644 });
     await chown(file, uid, uid);
@@ -65,8 +66,13 @@ async function seedUpper(p: SandboxPaths, hostname: string, lowerDirs: string[])
   await seedFile('etc/hosts', `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`);
 }
 
-function overlayDirs(ctx: LocalContext, p: SandboxPaths, base: string): OverlayDirs {
-  return { lower: ctx.images.rootfs(base), upper: p.upper, work: p.work, target: p.rootfs };
+function overlayDirs(ctx: LocalContext, p: SandboxPaths, base: string, onDisk: boolean): OverlayDirs {
+  return { lower: ctx.images.rootfs(base), upper: p.upper(onDisk), work: p.work(onDisk), target: p.rootfs };
+}
+
+/** Made before sandboxes had a disk image: its layer is a plain dir, kept working as it is. */
+async function isLegacyLayout(p: SandboxPaths): Promise<boolean> {
+  return !(await exists(p.diskImage)) && (await exists(p.upper(false)));
 }
 
 export async function createSandbox(ctx: LocalContext, spec: CreateSpec): Promise<void> {
@@ -87,14 +93,23 @@ export async function createSandbox(ctx: LocalContext, spec: CreateSpec): Promis
     };
     await writeJsonAtomic(p.spec, saved);
   }
-  // A repeated create of an existing sandbox (maybe running) must not touch its layers.
-  if (await exists(p.upper)) return;
-  await prepareLayers(ctx, p, (await readSpec(p))!);
+  // A repeated create of an existing sandbox (maybe running) keeps its disk and files.
+  if (await isLegacyLayout(p)) return;
+  await createDiskImage(p.diskImage, (await readSpec(p))!.resources.diskGiB);
 }
 
-async function prepareLayers(ctx: LocalContext, p: SandboxPaths, spec: SavedSpec): Promise<void> {
-  await prepareOverlayDirs(overlayDirs(ctx, p, spec.base), SANDBOX_UID_BASE);
-  await seedUpper(p, spec.hostname, ctx.images.lowerDirs(spec.base));
+/** Mounts the sandbox's disk and makes its layer ready for the overlay. Returns the overlay's dirs. */
+async function prepareLayers(ctx: LocalContext, p: SandboxPaths, spec: SavedSpec): Promise<OverlayDirs> {
+  const onDisk = !(await isLegacyLayout(p));
+  if (onDisk) {
+    // Made here when a crash hit the create between its spec and its image.
+    await createDiskImage(p.diskImage, spec.resources.diskGiB);
+    await mountDisk(p.diskImage, p.diskMount);
+  }
+  const dirs = overlayDirs(ctx, p, spec.base, onDisk);
+  await prepareOverlayDirs(dirs, SANDBOX_UID_BASE);
+  await seedUpper(dirs.upper, spec.hostname, ctx.images.lowerDirs(spec.base));
+  return dirs;
 }
 
 /** The spec of an existing sandbox, or SandboxMissingError. */
@@ -141,12 +156,11 @@ export async function bootSandbox(ctx: LocalContext, spec: SavedSpec, start: Sav
   const cid = containerIdOf(spec.id);
   try {
     if (!(await ctx.images.isReady(spec.base))) await ctx.images.ensure(spec.base);
-    await prepareLayers(ctx, p, spec);
     for (const v of start.volumes) {
       const st = await lstat(v.hostPath).catch(() => undefined);
       if (!st?.isDirectory()) throw new ProviderError(`volume host path ${v.hostPath} is not a directory`);
     }
-    await mountOverlay(overlayDirs(ctx, p, spec.base));
+    await mountOverlay(await prepareLayers(ctx, p, spec));
     const agentMounts = await prepareAgent(p);
     const config = sandboxConfig({
       id: spec.id,
@@ -201,6 +215,7 @@ export async function teardown(ctx: LocalContext, id: string, graceMs = STOP_GRA
   if (state) await ctx.runtime.delete(cid, true);
   await ctx.networks.detach(id);
   await removeMountPoint(ctx.paths.sandbox(id).rootfs);
+  await unmountDisk(ctx.paths.sandbox(id).diskMount, ctx.paths.sandbox(id).diskImage);
   await removeSandboxCgroups(id);
   await rm(ctx.paths.sandbox(id).execDir, { recursive: true, force: true });
   await removeAgentDir(ctx.paths.sandbox(id));
@@ -229,6 +244,7 @@ export async function destroySandbox(ctx: LocalContext, id: string): Promise<voi
 
 export async function emptyTrashEntry(dir: string): Promise<void> {
   await unmountAll(dir);
+  await detachLoopsUnder(dir);
   await rm(dir, { recursive: true, force: true, maxRetries: 3 });
 }
 

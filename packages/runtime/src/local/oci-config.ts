@@ -140,9 +140,8 @@ const GiB = 1024 ** 3;
 const CPU_PERIOD_US = 100_000;
 
 /**
- * Memory, CPU and pids from the sandbox's Resources. `diskGiB` is NOT enforced:
- * the upper dir lives on the host filesystem without a quota (that needs a
- * project-quota filesystem or a per-sandbox image file; not done yet).
+ * Memory, CPU and pids from the sandbox's Resources. `diskGiB` is the size of the
+ * sandbox's disk image (disk.ts), not a cgroup setting.
  */
 export function resourcesOf(r: Resources, limitSwap: boolean) {
   const memory = Math.max(16 * 1024 * 1024, Math.floor(r.memoryGiB * GiB));

@@ -6,8 +6,11 @@
  *   <stateDir>/oci/                     crun/runc --root: only this provider's containers
  *   <stateDir>/sandboxes/<id>/spec.json CreateSpec, written BEFORE any host object exists
  *   <stateDir>/sandboxes/<id>/start.json  last StartSpec (env, volumes) reused by a bare start()
- *   <stateDir>/sandboxes/<id>/upper/    overlay upper dir: the sandbox's own files (kept by stop)
- *   <stateDir>/sandboxes/<id>/work/     overlay work dir
+ *   <stateDir>/sandboxes/<id>/disk.img  the sandbox's disk: sparse ext4 image of its diskGiB (see disk.ts)
+ *   <stateDir>/sandboxes/<id>/disk/     its mount point, mounted only while the sandbox runs, holding
+ *                                       upper/ (overlay upper dir: the sandbox's own files) and work/
+ *   <stateDir>/sandboxes/<id>/upper/, work/  the same dirs of a sandbox made before disks existed
+ *                                       (no disk.img): kept working, without a size limit
  *   <stateDir>/sandboxes/<id>/config.json  OCI bundle config (the bundle dir is the sandbox dir)
  *   <stateDir>/sandboxes/<id>/runtime.log  stdio of the runtime's create (errors, init output)
  *   <stateDir>/sandboxes/<id>/exec/     short-lived process.json files of running execs
@@ -73,8 +76,11 @@ export class SandboxPaths {
   ) {}
   get spec() { return join(this.dir, 'spec.json'); }
   get startSpec() { return join(this.dir, 'start.json'); }
-  get upper() { return join(this.dir, 'upper'); }
-  get work() { return join(this.dir, 'work'); }
+  get diskImage() { return join(this.dir, 'disk.img'); }
+  get diskMount() { return join(this.dir, 'disk'); }
+  /** Overlay upper and work dirs: inside the mounted disk, or (made before disks) beside it. */
+  upper(onDisk: boolean) { return join(onDisk ? this.diskMount : this.dir, 'upper'); }
+  work(onDisk: boolean) { return join(onDisk ? this.diskMount : this.dir, 'work'); }
   get rootfs() { return join(ROOTFS_MOUNT_BASE, this.id); }
   get config() { return join(this.dir, 'config.json'); }
   get runtimeLog() { return join(this.dir, 'runtime.log'); }

@@ -14,6 +14,8 @@ import { containerIdOf, ROOTFS_MOUNT_BASE } from '../../src/local/paths';
 export interface HostTraces {
   /** Mount points under the state dir or at the sandbox's rootfs mount point. */
   mounts: string[];
+  /** Loop devices backed by the sandbox's disk image (also once it was moved to the trash). */
+  loops: string[];
   /** Network interfaces named after the sandbox. */
   veths: string[];
   /** nft ruleset lines naming the sandbox's interface or address. */
@@ -61,6 +63,35 @@ export function processesNaming(dir: string): number[] {
   return found;
 }
 
+/** Loop devices whose backing file is `id`'s disk image in `stateDir`. */
+export function loopDevicesOf(stateDir: string, id: string): string[] {
+  const found: string[] = [];
+  for (const dev of readdirSync('/sys/block').filter((d) => d.startsWith('loop'))) {
+    let backing = '';
+    try {
+      backing = readFileSync(`/sys/block/${dev}/loop/backing_file`, 'utf8').trim();
+    } catch {
+      continue; // not attached
+    }
+    if (backing.startsWith(join(stateDir, 'sandboxes', id) + '/') || backing.startsWith(join(stateDir, 'trash', `${id}-`))) found.push(`/dev/${dev} → ${backing}`);
+  }
+  return found;
+}
+
+/**
+ * The loop devices of a sandbox whose disk is no longer mounted, once the kernel had time to
+ * free them: it does so (autoclear) when the last copy of the mount goes, and a runtime
+ * call of another sandbox running at that moment may hold a copy for a little while.
+ */
+async function loopsOnceReleased(stateDir: string, id: string): Promise<string[]> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const loops = loopDevicesOf(stateDir, id);
+    if (loops.length === 0 || Date.now() > deadline) return loops;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 export async function hostTraces(stateDir: string, id: string, knownAddress?: string): Promise<HostTraces> {
   const rootfs = join(ROOTFS_MOUNT_BASE, id);
   const sandboxDir = join(stateDir, 'sandboxes', id);
@@ -73,6 +104,7 @@ export async function hostTraces(stateDir: string, id: string, knownAddress?: st
   const allocations = (await new SandboxNetworks().listAllocations()).filter((a) => a === id);
   return {
     mounts,
+    loops: mounts.some((m) => m.startsWith(sandboxDir + '/')) ? loopDevicesOf(stateDir, id) : await loopsOnceReleased(stateDir, id),
     veths: linkNames().filter((n) => n === veth),
     nftRules,
     allocations,
@@ -82,7 +114,7 @@ export async function hostTraces(stateDir: string, id: string, knownAddress?: st
   };
 }
 
-export const NO_TRACES: HostTraces = { mounts: [], veths: [], nftRules: [], allocations: [], cgroups: [], processes: [], paths: [] };
+export const NO_TRACES: HostTraces = { mounts: [], loops: [], veths: [], nftRules: [], allocations: [], cgroups: [], processes: [], paths: [] };
 
 /**
  * Last-resort cleanup for a test whose provider failed to delete its sandboxes:

@@ -3,13 +3,12 @@
  * a disk filler and an exec flood. While each runs, a neighbour sandbox (another actor) and
  * the server keep answering — every neighbour exec and every describeServer must succeed —
  * and the abuser is contained by its own limits (pids, memory, CPU quota, tmpfs sizes, rate
- * limit). Prints the neighbour's and the server's p99 latency against the idle baseline
+ * limit, disk size). Prints the neighbour's and the server's p99 latency against the idle baseline
  * (figures only: nothing here asserts on time).
  *
- * Disk: the sandbox's `disk` size is NOT enforced by the local provider (its upper layer is
- * a directory on the host filesystem, see packages/runtime/src/local/oci-config.ts); what is
- * bounded is /dev and /dev/shm (64 MiB tmpfs each), and everything a sandbox wrote is freed
- * when it is deleted. This suite checks exactly that, and says so in its figures.
+ * Disk: the sandbox's writable layer is an ext4 image of its `disk` size (packages/runtime/
+ * src/local/disk.ts), so a filler stops at that size; /dev and /dev/shm are 64 MiB tmpfs; and
+ * everything a sandbox wrote is freed when it is deleted.
  */
 import fs from 'node:fs/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -129,19 +128,25 @@ it('CPU spinners on every core: throttled to its vCPU quota, neighbour and serve
   });
 });
 
-it('disk filler: /dev/shm and /dev bounded; the upper layer is NOT size-limited and is freed on delete', async () => {
+it('disk filler: stopped at its disk size ("No space left"), /dev/shm bounded, neighbour keeps answering, all freed on delete', async () => {
   let freedDir = '';
   await withAttacker(async (id) => {
     const shm = await attacker.exec(id, 'dd if=/dev/zero of=/dev/shm/fill bs=1M count=200 2>&1 | tail -1; du -sm /dev/shm | cut -f1', { timeoutMs: 60_000 });
     const shmMb = Number(shm.stdout.trim().split('\n').pop());
     expect(shmMb).toBeLessThanOrEqual(64);
-    const fill = attacker.exec(id, 'dd if=/dev/zero of=/workspace/fill bs=1M count=256 conv=fsync 2>&1 | tail -1', { timeoutMs: 120_000 });
+    const diskGiB = (await attacker.get(id)).disk as number;
+    // Asks for more than the whole disk.
+    const fill = attacker.exec(id, `dd if=/dev/zero of=/workspace/fill bs=1M count=${(diskGiB + 1) * 1024} 2>&1 | head -1; df -m --output=size,avail / | tail -1`, { timeoutMs: 300_000 });
     const during = await measure(SAMPLES);
-    await fill;
+    const out = (await fill).stdout;
+    expect(out).toMatch(/No space left on device/);
+    const [sizeMb, availMb] = out.trim().split('\n').pop()!.trim().split(/\s+/).map(Number);
+    expect(sizeMb).toBeLessThanOrEqual(diskGiB * 1024);
+    expect(availMb).toBeLessThan(64);
     freedDir = `${server.dataDir}/runtime/local/sandboxes/${id}`;
-    const upperMb = Number((await run('du', ['-sm', `${freedDir}/upper`])).split('\t')[0]);
-    expect(upperMb).toBeGreaterThanOrEqual(250);
-    report('disk filler', during, `/dev/shm capped at ${shmMb} MiB; upper layer grew to ${upperMb} MiB: disk size NOT enforced (bounded by host free space), freed on delete`);
+    const imageMb = Number((await run('du', ['-sm', `${freedDir}/disk.img`])).split('\t')[0]);
+    expect(imageMb).toBeLessThanOrEqual(diskGiB * 1024);
+    report('disk filler', during, `/dev/shm capped at ${shmMb} MiB; /workspace filled its ${diskGiB} GiB disk (df ${sizeMb} MiB, ${availMb} MiB left), then "No space left on device"; host image ${imageMb} MiB, freed on delete`);
   });
   await expect(fs.stat(freedDir)).rejects.toThrow();
 });

@@ -106,8 +106,41 @@ export async function leftoversOf(ids: string[], dataDir: string): Promise<strin
     if (oci) out.push(`OCI container state pe-${id}`);
     if (snap.mounts.includes(`/run/pocketenv/rootfs/${id}`)) out.push(`rootfs mount of ${id}`);
   }
-  for (const m of snap.mounts) if (m.startsWith(dataDir + '/')) out.push(`mount ${m}`);
+  // Under the data dir only running sandboxes' disks are mounted; a gone sandbox has none.
+  const sandboxes = `${dataDir}/runtime/local/sandboxes/`;
+  for (const m of snap.mounts) {
+    if (!m.startsWith(dataDir + '/')) continue;
+    const owner = m.startsWith(sandboxes) ? m.slice(sandboxes.length).split('/')[0] : undefined;
+    if (owner === undefined || ids.includes(owner) || m !== `${sandboxes}${owner}/disk`) out.push(`mount ${m}`);
+  }
+  for (const backing of await loopsOnceReleased(dataDir, ids)) out.push(`loop device on ${backing}`);
   return out;
+}
+
+/** Backing files of attached loop devices. */
+async function loopBackingFiles(): Promise<string[]> {
+  const out: string[] = [];
+  for (const dev of (await fs.readdir('/sys/block').catch(() => [] as string[])).filter((d) => d.startsWith('loop'))) {
+    const backing = await fs.readFile(`/sys/block/${dev}/loop/backing_file`, 'utf8').catch(() => undefined);
+    if (backing) out.push(backing.trim());
+  }
+  return out;
+}
+
+/**
+ * Disk images of `ids` (in `dataDir`) still attached to a loop device, once the kernel had up
+ * to 15 s to free them: it frees one when the last copy of its mount goes, which a runtime
+ * call of another sandbox can delay a little.
+ */
+async function loopsOnceReleased(dataDir: string, ids: string[]): Promise<string[]> {
+  const ofIds = (backing: string) =>
+    backing.startsWith(dataDir + '/') && ids.some((id) => backing.includes(`/sandboxes/${id}/`) || backing.includes(`/trash/${id}-`));
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const attached = (await loopBackingFiles()).filter(ofIds);
+    if (attached.length === 0 || Date.now() > deadline) return attached;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** Items of `after` that are not in `before` (what a run left behind). */
