@@ -1,12 +1,17 @@
 /**
- * Lifecycle of local sandboxes as the host sees it: files survive stop/start,
+ * Lifecycle of local sandboxes as the host sees it: files survive stop/start (also in a
+ * sandbox made before disk images existed),
  * stop gives processes a grace period, delete leaves no trace on the host (mounts,
  * veths, nft rules, cgroups, dirs, processes), a repo is cloned at start, a new
  * provider on the same state dir adopts what runs, and runc works as a fallback.
  */
+import { existsSync } from 'node:fs';
+import { chown, mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SandboxNotRunningError } from '../src/provider/errors';
 import { LocalProvider } from '../src/local/index';
+import { SANDBOX_UID_BASE } from '../src/local/oci-config';
 import { startTestGitHost } from './support/git-host';
 import { hostTraces, NO_TRACES } from './support/host-traces';
 import { createSpec, localUnavailableReason, tempProvider, uniqueId, warnSkipped } from './support/local';
@@ -35,6 +40,25 @@ describe.skipIf(!!unavailable)('local sandbox lifecycle', () => {
     await provider.start(id);
     expect(await ok(id, 'cat /workspace/note.txt /opt/tool/version; test -e /etc/issue && echo issue || echo no-issue')).toBe('survives\nv1\nno-issue\n');
     await provider.delete(id);
+  });
+
+  it('keeps running a sandbox made before disk images (a plain upper dir), with its files', async () => {
+    const id = uniqueId('lcl');
+    await provider.create(createSpec(id));
+    // What an older version left on disk: spec.json, and the layer as plain dirs beside it.
+    const dir = join(stateDir, 'sandboxes', id);
+    await rm(join(dir, 'disk.img'));
+    await mkdir(join(dir, 'upper', 'workspace'), { recursive: true });
+    await writeFile(join(dir, 'upper', 'workspace', 'old.txt'), 'from before\n');
+    for (const rel of ['upper', 'upper/workspace', 'upper/workspace/old.txt']) await chown(join(dir, rel), SANDBOX_UID_BASE, SANDBOX_UID_BASE);
+    await provider.start(id);
+    expect(await ok(id, 'cat /workspace/old.txt; echo new > /workspace/new.txt')).toBe('from before\n');
+    await provider.stop(id);
+    await provider.start(id);
+    expect(await ok(id, 'cat /workspace/new.txt')).toBe('new\n');
+    expect(existsSync(join(dir, 'disk.img'))).toBe(false);
+    await provider.delete(id);
+    expect(existsSync(dir)).toBe(false);
   });
 
   it('gives processes a grace period on stop, then ends them all', async () => {
