@@ -3,7 +3,7 @@ import path from 'node:path';
 import { defaultDataDir } from './config';
 import { ensureDataDir } from './data-dir';
 import { openDatabase, type Db } from './db/index';
-import { ActorStore, type IssuedToken } from './identity/actors';
+import { ActorStore, type IssuedToken, type TokenInfo } from './identity/actors';
 
 export interface AdminOptions {
   dataDir?: string;
@@ -21,9 +21,22 @@ async function withActors<T>(opts: AdminOptions, fn: (actors: ActorStore) => Pro
   }
 }
 
-/** Creates the actor `handle` if needed and issues it a new token (shown once). */
-export function createActorToken(opts: AdminOptions & { handle: string }): Promise<IssuedToken> {
-  return withActors(opts, async (actors) => actors.issueToken(await actors.ensureActor(opts.handle), 'cli'));
+/**
+ * Creates the actor `handle` if needed and issues it a new token (shown once), labelled
+ * `label` (default `cli`), valid for `ttlMs` when given (else until revoked).
+ */
+export function createActorToken(opts: AdminOptions & { handle: string; label?: string; ttlMs?: number }): Promise<IssuedToken> {
+  return withActors(opts, async (actors) => actors.issueToken(await actors.ensureActor(opts.handle), opts.label ?? 'cli', opts.ttlMs));
+}
+
+/** Every token (of one actor with `handle`), without the secrets. */
+export function listTokens(opts: AdminOptions & { handle?: string }): Promise<TokenInfo[]> {
+  return withActors(opts, (actors) => actors.listTokens(opts.handle));
+}
+
+/** Revokes the token with this id (`tok_…`); resolves false when there is no such active token. */
+export function revokeTokenById(opts: AdminOptions & { id: string }): Promise<boolean> {
+  return withActors(opts, (actors) => actors.revokeTokenById(opts.id));
 }
 
 /** Revokes a token; resolves true when it was active. */

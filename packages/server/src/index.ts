@@ -10,7 +10,8 @@ export async function startServer(opts?: ServerOptions): Promise<RunningServer> 
   return (await launch(opts)).server;
 }
 
-export { createActorToken, revokeToken, type AdminOptions } from './admin';
+export { createActorToken, listTokens, revokeToken, revokeTokenById, type AdminOptions } from './admin';
+export type { TokenInfo } from './identity/actors';
 export type { ServerOptions } from './config';
 export type { RunningServer } from './server';
 export type { IssuedToken } from './identity/actors';

@@ -1,20 +1,11 @@
 import { backup } from '@pocketenv/sdk';
-import { InvalidArgumentError } from 'commander';
 import { defineCommand } from '../command';
 import { CLIError, ExitCode } from '../errors';
 import { formatAmount } from '../output/progress';
 import { renderTable } from '../output/table';
 import { ago, humanDuration } from '../output/time';
 import { findSandbox } from '../resolve';
-
-const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
-
-/** `--ttl 3600`, `90m`, `12h`, `7d` → seconds. */
-export function ttlSeconds(value: string): number {
-  const match = /^\s*(\d+)\s*([smhd]?)\s*$/.exec(value);
-  if (!match || Number(match[1]) <= 0) throw new InvalidArgumentError('expected a duration such as 3600, 90m, 12h or 7d.');
-  return Number(match[1]) * UNIT_SECONDS[match[2] || 's']!;
-}
+import { durationSeconds } from './parse';
 
 const createBackup = defineCommand<{ sandbox: string; directory: string }, { description?: string; ttl?: number; json?: boolean }>({
   name: 'create',
@@ -26,7 +17,7 @@ const createBackup = defineCommand<{ sandbox: string; directory: string }, { des
   connects: true,
   options: [
     { flags: '-d, --description <text>', description: 'what this backup is' },
-    { flags: '--ttl <duration>', description: 'how long to keep it: seconds, or 90m, 12h, 7d (default: 3 days)', parse: ttlSeconds },
+    { flags: '--ttl <duration>', description: 'how long to keep it: seconds, or 90m, 12h, 7d (default: 3 days)', parse: durationSeconds },
     { flags: '--json', description: 'print {id, expiresAt} as JSON' },
   ],
   async run(ctx, args, opts) {

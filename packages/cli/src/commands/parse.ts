@@ -12,3 +12,12 @@ export function positiveNumber(value: string): number {
   if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number.');
   return n;
 }
+
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** A duration option (`--ttl 3600`, `90m`, `12h`, `7d`) → seconds. */
+export function durationSeconds(value: string): number {
+  const match = /^\s*(\d+)\s*([smhd]?)\s*$/.exec(value);
+  if (!match || Number(match[1]) <= 0) throw new InvalidArgumentError('expected a duration such as 3600, 90m, 12h or 7d.');
+  return Number(match[1]) * UNIT_SECONDS[match[2] || 's']!;
+}

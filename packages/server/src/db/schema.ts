@@ -24,6 +24,8 @@ export interface TokenTable {
   label: string;
   created_at: string;
   revoked_at: string | null;
+  /** After this time (ISO) the token no longer authenticates; null: it does not expire (migration 0006). */
+  expires_at: string | null;
 }
 
 /** What the server last observed (or is doing). ERROR carries `error`. */

@@ -1,4 +1,7 @@
-/** Actors and their tokens. Tokens are looked up by hash; revoking sets `revoked_at`. */
+/**
+ * Actors and their tokens. Tokens are looked up by hash; revoking sets `revoked_at`; a token
+ * past its `expires_at` no longer authenticates (it stays listed, as expired).
+ */
 import type { Db } from '../db/index';
 import type { Actor } from '../db/schema';
 import { newId, nowIso } from '../ids';
@@ -7,9 +10,24 @@ import { isValidHandle, localDid } from './did';
 import { generateToken, hashToken } from './tokens';
 
 export interface IssuedToken {
+  /** The token's id (`tok_…`), for listing and revoking it; not a secret. */
+  id: string;
   did: string;
   handle: string;
   token: string;
+  expiresAt: string | null;
+}
+
+/** A token as `pocketenv token ls` shows it: never the token itself. */
+export interface TokenInfo {
+  id: string;
+  handle: string;
+  did: string;
+  label: string;
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  status: 'active' | 'expired' | 'revoked';
 }
 
 export class ActorStore {
@@ -25,6 +43,7 @@ export class ActorStore {
       .selectAll('actors')
       .where('tokens.token_hash', '=', hashToken(token))
       .where('tokens.revoked_at', 'is', null)
+      .where((eb) => eb.or([eb('tokens.expires_at', 'is', null), eb('tokens.expires_at', '>', nowIso())]))
       .executeTakeFirst();
   }
 
@@ -61,14 +80,44 @@ export class ActorStore {
     return (await this.findByHandle(handle))!;
   }
 
-  /** Issues a new token; the plain token is returned once and never stored. */
-  async issueToken(actor: Actor, label: string): Promise<IssuedToken> {
+  /** Issues a new token (valid for `ttlMs` when given); the plain token is returned once and never stored. */
+  async issueToken(actor: Actor, label: string, ttlMs?: number): Promise<IssuedToken> {
     const token = generateToken();
+    const id = newId('tok');
+    const expiresAt = ttlMs === undefined ? null : new Date(Date.now() + ttlMs).toISOString();
     await this.db
       .insertInto('tokens')
-      .values({ id: newId('tok'), actor_id: actor.id, token_hash: hashToken(token), label, created_at: nowIso(), revoked_at: null })
+      .values({ id, actor_id: actor.id, token_hash: hashToken(token), label, created_at: nowIso(), revoked_at: null, expires_at: expiresAt })
       .execute();
-    return { did: actor.did, handle: actor.handle, token };
+    return { id, did: actor.did, handle: actor.handle, token, expiresAt };
+  }
+
+  /** Every token (of one actor when `handle` is given), newest first, without the secrets. */
+  async listTokens(handle?: string): Promise<TokenInfo[]> {
+    let query = this.db
+      .selectFrom('tokens')
+      .innerJoin('actors', 'actors.id', 'tokens.actor_id')
+      .select(['tokens.id', 'actors.handle', 'actors.did', 'tokens.label', 'tokens.created_at', 'tokens.expires_at', 'tokens.revoked_at'])
+      .orderBy('tokens.created_at', 'desc')
+      .orderBy('tokens.id');
+    if (handle !== undefined) query = query.where('actors.handle', '=', handle);
+    const now = nowIso();
+    return (await query.execute()).map((t) => ({
+      id: t.id,
+      handle: t.handle,
+      did: t.did,
+      label: t.label,
+      createdAt: t.created_at,
+      expiresAt: t.expires_at,
+      revokedAt: t.revoked_at,
+      status: t.revoked_at ? 'revoked' : t.expires_at !== null && t.expires_at <= now ? 'expired' : 'active',
+    }));
+  }
+
+  /** Revokes the token with this id; false when there is none or it was already revoked. */
+  async revokeTokenById(id: string): Promise<boolean> {
+    const result = await this.db.updateTable('tokens').set({ revoked_at: nowIso() }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 
   /** Revokes one token; true when it existed and was active. */

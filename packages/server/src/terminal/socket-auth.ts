@@ -77,7 +77,7 @@ export async function authenticateSocket(
   if (header && header[1]!.length <= 512) {
     const actor = await ctx.actors.findByToken(header[1]!);
     if (actor) return actor;
-    throw new Refusal(CloseCode.AUTHENTICATION_REQUIRED, 'AuthenticationRequired: the bearer token is invalid or has been revoked');
+    throw new Refusal(CloseCode.AUTHENTICATION_REQUIRED, 'AuthenticationRequired: the bearer token is invalid, expired or revoked');
   }
   throw new Refusal(CloseCode.AUTHENTICATION_REQUIRED, credentials.missingReason);
 }

@@ -1,5 +1,5 @@
 /**
- * Bearer-token verification. A missing, malformed, unknown or revoked token is a 401
+ * Bearer-token verification. A missing, malformed, unknown, expired or revoked token is a 401
  * AuthenticationRequired (never a 500); only a database failure is a 500.
  */
 import type { Request } from 'express';
@@ -32,7 +32,7 @@ export function requireActor(actors: ActorStore): AuthVerifier {
       throw new AuthenticationError('a bearer token is required: send "Authorization: Bearer <token>"');
     }
     const actor = token.length <= MAX_TOKEN_LENGTH ? await actors.findByToken(token) : undefined;
-    if (!actor) throw new AuthenticationError('the bearer token is invalid or has been revoked');
+    if (!actor) throw new AuthenticationError('the bearer token is invalid, expired or revoked');
     setRequestActor(actor.did);
     return { credentials: actor } satisfies ActorCredentials;
   };
