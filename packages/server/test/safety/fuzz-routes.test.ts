@@ -1,0 +1,186 @@
+/**
+ * Bad-input suite for the routes outside XRPC: the copy store (`POST /cp` uploads and
+ * `GET /cp/<uuid>`), the preview proxy (path form and, with POCKETENV_PREVIEW_URL, host form)
+ * and the WebSocket upgrades of the terminal (`/pty/<id>/ws`) and streaming exec
+ * (`/exec/<id>/ws`). fast-check generates hostile paths, headers, tokens and bodies: truncated
+ * and malformed multipart, wrong content types, traversal and NUL bytes, unicode, huge labels.
+ * No answer may be a 5xx, a WebSocket is refused with a 44xx close code or a 4xx answer (never
+ * 1011), and the server still answers and runs commands afterwards.
+ *
+ * Runs per route: POCKETENV_FUZZ_RUNS, else 200 with POCKETENV_SAFETY_FULL=1, else 30 (CI).
+ */
+import fc from 'fast-check';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { TestServer } from '@pocketenv/server/testing';
+import { Api, expectOk, startTestServerWithEnv } from '../helpers';
+import { TRAVERSAL } from './lexicon-arbitrary';
+import { countFrom, figure } from './support';
+
+const RUNS = countFrom('POCKETENV_FUZZ_RUNS', 200, 30);
+const PREVIEW_DOMAIN = 'preview.fuzz.test';
+
+let server: TestServer;
+let api: Api;
+let target: { id: string; name: string };
+let previewPath: string;
+const statusCounts = new Map<string, number>();
+const failures: string[] = [];
+let sent = 0;
+
+beforeAll(async () => {
+  server = await startTestServerWithEnv({ POCKETENV_PREVIEW_URL: `http://${PREVIEW_DOMAIN}`, POCKETENV_EXEC_RATE: '0' }, { log: false });
+  api = new Api(server.url, server.ownerToken);
+  const s = await api.create({ name: 'fuzz-routes' });
+  target = { id: s.id, name: s.name };
+  // A real exposed port, so preview labels near a real one reach the proxy's deeper paths.
+  const exposed = expectOk(await api.procedure('io.pocketenv.sandbox.exposePort', { id: s.id }, { port: 8080 }));
+  previewPath = new URL(exposed.previewUrl as string).hostname.split('.')[0]!;
+});
+
+afterAll(async () => {
+  await server?.close();
+  const by = [...statusCounts.entries()].sort().map(([s, n]) => `${s}: ${n}`).join(', ');
+  figure('fuzz-routes', `${sent} requests and upgrades to /cp, /cp/<uuid>, previews, /pty and /exec; ${failures.length} failures; by answer: ${by}`);
+});
+
+let reported = 0;
+/** Each test answers for its own requests only: the failures since the last check. */
+function expectNoNewFailures(): void {
+  const fresh = failures.slice(reported);
+  reported = failures.length;
+  expect(fresh, fresh.slice(0, 10).join('\n')).toEqual([]);
+}
+
+function count(key: string): void {
+  statusCounts.set(key, (statusCounts.get(key) ?? 0) + 1);
+}
+
+async function send(what: string, path: string, init: RequestInit): Promise<void> {
+  sent++;
+  let status: number;
+  let text = '';
+  try {
+    // Appended, not resolved: a path starting with // must stay a path, not become a host.
+    const res = await fetch(`${server.url}${path}`, { ...init, signal: AbortSignal.timeout(30_000) });
+    status = res.status;
+    text = await res.text().catch(() => '');
+  } catch (err) {
+    failures.push(`${what} ${path.slice(0, 200)}: no answer (${(err as Error).message})`);
+    return;
+  }
+  count(String(status));
+  if (status >= 500) failures.push(`${status} ${what} ${path.slice(0, 200)} → ${text.slice(0, 200)}`);
+}
+
+/** Percent-encodes every byte of the UTF-8 form but the unreserved ones (lone surrogates become U+FFFD). */
+function pathSafe(text: string): string {
+  return [...Buffer.from(text, 'utf8')].map((b) => (/[A-Za-z0-9._~-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).padStart(2, '0').toUpperCase()}`)).join('');
+}
+
+/** Path-safe text: hostile but still a URL path segment (fetch would refuse raw control chars). */
+const segment = fc.oneof(
+  fc.constantFrom(...TRAVERSAL).map(pathSafe),
+  fc.string({ maxLength: 80 }).map(pathSafe),
+  fc.stringMatching(/^[a-z0-9-]{0,300}$/),
+  fc.constantFrom('8080-', `8080-${'a'.repeat(64)}`, '0-x', '65536-abc', '-', 'preview', '%00', '..%2f..%2f'),
+);
+
+const bytes = fc.uint8Array({ maxLength: 4096 }).map((a) => Buffer.from(a));
+
+/** Multipart bodies: well framed, truncated, without the file part, with junk inside. */
+const multipart = fc.record({ boundary: fc.stringMatching(/^[A-Za-z0-9'()+_,.-]{1,70}$/), content: bytes, shape: fc.integer({ min: 0, max: 4 }) }).map(({ boundary, content, shape }) => {
+  const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="x.tar.gz"\r\nContent-Type: application/gzip\r\n\r\n`;
+  const parts = [
+    Buffer.concat([Buffer.from(head), content, Buffer.from(`\r\n--${boundary}--\r\n`)]),
+    Buffer.concat([Buffer.from(head), content]), // never closed
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="other"\r\n\r\nx\r\n--${boundary}--\r\n`),
+    Buffer.concat([Buffer.from(`--${boundary}\r\n\r\n`), content]),
+    content,
+  ];
+  return { contentType: `multipart/form-data; boundary=${boundary}`, body: parts[shape]! };
+});
+
+const upload = fc.oneof(
+  multipart,
+  fc.record({ contentType: fc.constantFrom('application/json', 'application/gzip', 'multipart/form-data', 'multipart/form-data; boundary=', 'text/plain; charset=x', ''), body: bytes }),
+);
+
+it(`POST /cp: hostile uploads answer 4xx, never 5xx (${RUNS} runs)`, async () => {
+  for (const { contentType, body } of fc.sample(upload, { numRuns: RUNS })) {
+    const headers: Record<string, string> = { authorization: `Bearer ${server.ownerToken}` };
+    if (contentType) headers['content-type'] = contentType;
+    await send('POST /cp', '/cp', { method: 'POST', headers, body });
+  }
+  expectNoNewFailures();
+}, 300_000);
+
+it(`GET /cp/<uuid>: hostile ids answer 4xx (${RUNS} runs)`, async () => {
+  for (const uuid of fc.sample(segment, { numRuns: RUNS })) {
+    await send('GET /cp', `/cp/${uuid}`, { headers: { authorization: `Bearer ${server.ownerToken}` } });
+  }
+  expectNoNewFailures();
+}, 300_000);
+
+it(`previews: hostile labels, paths and Host headers answer 4xx (${RUNS} runs each form)`, async () => {
+  const near = fc.constantFrom(previewPath, previewPath.slice(0, -1), previewPath.toUpperCase(), `${previewPath}x`);
+  const label = fc.oneof(segment, near);
+  for (const [l, rest] of fc.sample(fc.tuple(label, fc.array(segment, { maxLength: 4 })), { numRuns: RUNS })) {
+    await send('GET preview (path form)', `/preview/${l}/${rest.join('/')}`, {});
+  }
+  const hostLabel = fc.oneof(fc.stringMatching(/^[a-z0-9-]{0,63}$/), near);
+  for (const [l, rest] of fc.sample(fc.tuple(hostLabel, fc.array(segment, { maxLength: 3 })), { numRuns: RUNS })) {
+    // Host header only: the request still goes to our server on loopback.
+    await send('GET preview (host form)', `/${rest.join('/')}`, { headers: { host: `${l}.${PREVIEW_DOMAIN}` } });
+  }
+  expectNoNewFailures();
+}, 300_000);
+
+/** One WebSocket attempt: how it ended (a close code or an HTTP status), never hanging. */
+function upgrade(path: string, headers: Record<string, string>, firstFrame?: string): Promise<string> {
+  sent++;
+  return new Promise((resolve) => {
+    const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}${path}`, { headers, handshakeTimeout: 15_000 });
+    const timer = setTimeout(() => {
+      ws.terminate();
+      resolve('timeout');
+    }, 20_000);
+    const done = (outcome: string) => {
+      clearTimeout(timer);
+      resolve(outcome);
+    };
+    ws.on('open', () => {
+      if (firstFrame !== undefined) ws.send(firstFrame);
+      // A terminal that opened (a valid id with a good token) is closed by us: that is fine.
+      setTimeout(() => ws.close(1000), 500);
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      done(`http ${res.statusCode}`);
+      ws.terminate();
+    });
+    ws.on('close', (code) => done(`close ${code}`));
+    ws.on('error', () => undefined);
+  });
+}
+
+it(`/pty and /exec upgrades: hostile ids, tokens and first frames are refused cleanly (${RUNS} runs each)`, async () => {
+  const id = fc.oneof(segment, fc.constantFrom(target.id, target.name));
+  const token = fc.oneof(fc.constant(server.ownerToken), fc.string({ maxLength: 200 }), fc.constant(''));
+  const frame = fc.oneof(fc.string({ maxLength: 300 }), fc.json(), fc.constantFrom('{"type":"start"}', '{"type":"start","command":""}', '{"type":"resize","cols":-1,"rows":1e9}', 'null'));
+  for (const route of ['pty', 'exec'] as const) {
+    for (const [i, t, f, viaQuery] of fc.sample(fc.tuple(id, token, frame, fc.boolean()), { numRuns: RUNS })) {
+      const headers: Record<string, string> = viaQuery ? {} : { authorization: `Bearer ${t}` };
+      const path = `/${route}/${i}/ws${viaQuery ? `?token=${pathSafe(t)}` : ''}`;
+      const outcome = await upgrade(path, headers, f);
+      count(outcome);
+      const fine = /^close (1000|1001|1005|1006|44\d\d)$/.test(outcome) || /^http 4\d\d$/.test(outcome);
+      if (!fine) failures.push(`${route} ${path.slice(0, 200)} first frame ${JSON.stringify(f).slice(0, 100)} → ${outcome}`);
+    }
+  }
+  expectNoNewFailures();
+}, 600_000);
+
+it('still answers afterwards, and the sandbox still runs commands', async () => {
+  expect((await api.query('io.pocketenv.server.describeServer')).status).toBe(200);
+  expect((await api.exec(target.id, 'echo alive')).stdout).toBe('alive\n');
+});
