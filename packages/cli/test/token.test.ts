@@ -23,21 +23,30 @@ describe('pocketenv token', () => {
     await server?.close();
   });
 
-  it('makes a token that stops working when it expires, and lists it as expired', async () => {
-    const made = await admin('create', '--handle', 'erin', '--expires', '3s', '--label', 'ci runner', '--json');
+  it('makes a token that works until it expires, then is a 401 and listed as expired', async () => {
+    // Works while valid (an hour is far beyond any test run)…
+    const made = await admin('create', '--handle', 'erin', '--expires', '1h', '--label', 'ci runner', '--json');
     expect(made.code).toBe(0);
-    const issued = JSON.parse(made.stdout) as { id: string; token: string; expiresAt: string };
-    expect(issued.id).toMatch(/^tok_/);
-    expect(Date.parse(issued.expiresAt) - Date.now()).toBeGreaterThan(0);
-    expect(Date.parse(issued.expiresAt) - Date.now()).toBeLessThanOrEqual(3000);
-    expect((await whoami(issued.token)).code).toBe(0);
-    expect(await listed('erin')).toEqual([expect.objectContaining({ id: issued.id, label: 'ci runner', status: 'active' })]);
+    const valid = JSON.parse(made.stdout) as { id: string; token: string; expiresAt: string };
+    expect(valid.id).toMatch(/^tok_/);
+    const hour = Date.parse(valid.expiresAt) - Date.now();
+    expect(hour).toBeGreaterThan(50 * 60_000);
+    expect(hour).toBeLessThanOrEqual(60 * 60_000);
+    expect((await whoami(valid.token)).code).toBe(0);
 
-    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(issued.expiresAt) - Date.now()) + 200));
-    const late = await whoami(issued.token);
+    // …and a token past its time does not, whatever else it is.
+    const short = JSON.parse((await admin('create', '--handle', 'erin', '--expires', '1s', '--json')).stdout) as { id: string; token: string; expiresAt: string };
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(short.expiresAt) - Date.now()) + 200));
+    const late = await whoami(short.token);
     expect(late.code).toBe(3);
     expect(late.stderr).toMatch(/expired/);
-    expect(await listed('erin')).toEqual([expect.objectContaining({ id: issued.id, status: 'expired' })]);
+    expect(await listed('erin')).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ id: valid.id, label: 'ci runner', status: 'active' }),
+        expect.objectContaining({ id: short.id, label: 'cli', status: 'expired' }),
+      ]),
+    );
+    expect((await whoami(valid.token)).code).toBe(0);
   });
 
   it('revokes tokens by id at once, leaving the actor’s other tokens working', async () => {

@@ -133,11 +133,12 @@ describe('concurrent commands per actor', () => {
     const box = await mine.create({});
     const theirBox = await theirs.create({});
     const sb = sandbox.connect((await sandbox.get(ownerClient, box.id))!, ownerClient);
-    // Two long streaming commands hold both slots; each says when it has started.
+    // Two long streaming commands hold both slots (8 s: room for the checks below on a busy
+    // host); each says when it has started.
     const hold = () => {
       let started!: () => void;
       const running = new Promise<void>((resolve) => (started = resolve));
-      const done = sandbox.execStream(sb, 'echo started; sleep 3; echo held', { onStdout: () => started() });
+      const done = sandbox.execStream(sb, 'echo started; sleep 8; echo held', { onStdout: () => started() });
       return { running, done };
     };
     const holders = [hold(), hold()];
