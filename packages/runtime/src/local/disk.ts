@@ -10,7 +10,7 @@
  * and zeroing them would write tens of MiB per sandbox for nothing.
  */
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readdir, readFile, rename, rm, truncate, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, realpath, rename, rm, truncate, writeFile } from 'node:fs/promises';
 import { mustRun, runCommand } from './command';
 import { isMounted, unmountAll } from './overlay';
 
@@ -53,19 +53,24 @@ export async function mountDisk(image: string, mountPoint: string): Promise<void
  * attached without a mount (a driver killed inside `mount`).
  *
  * The kernel frees a loop device (autoclear) once nothing uses its filesystem any more,
- * which can be a little after the unmount: a runtime `create` or `delete` running at that
- * moment works in a copy of the host's mounts, and its copy keeps the disk's filesystem
- * alive until it exits. So this waits a moment, then detaches what is left; a device still
- * in use is freed by the kernel as soon as that copy goes. It never fails a stop for that.
+ * which can be after the unmount: a process that made its own mount namespace while the disk
+ * was mounted holds a copy of the mount (a runtime `create` for a moment; on a host whose root
+ * mount is private, also a long-lived one such as a daemon under `ip netns exec`, because
+ * the unmount does not propagate there). So this waits a moment, then detaches what is left;
+ * a device still in use is freed by the kernel as soon as that copy goes. It never fails a
+ * stop for that.
  */
 export async function unmountDisk(mountPoint: string, image: string): Promise<void> {
   await unmountAll(mountPoint);
-  await detachLoops((backing) => backing === image || backing === `${image} (deleted)`);
+  // The kernel names the backing file by its real path (a data dir reached through a symlink).
+  const real = await realpath(image).catch(() => image);
+  await detachLoops((backing) => backing === real || backing === `${real} (deleted)`);
 }
 
 /** Frees every loop device backed by a file under `dir` (a deleted sandbox's dir in the trash). */
 export async function detachLoopsUnder(dir: string): Promise<void> {
-  await detachLoops((backing) => backing.startsWith(dir.endsWith('/') ? dir : dir + '/'));
+  const real = await realpath(dir).catch(() => dir);
+  await detachLoops((backing) => backing.startsWith(real.endsWith('/') ? real : real + '/'));
 }
 
 const AUTOCLEAR_WAIT_MS = 2000;

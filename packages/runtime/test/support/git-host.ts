@@ -81,9 +81,12 @@ export async function startTestGitHost(repos: Record<string, Record<string, stri
     });
 
     const ip = block.sandboxIp;
+    // nsenter joins only the network namespace. `ip netns exec` would also make a mount
+    // namespace, and on a host whose root mount is private its copy of every mount made
+    // before keeps other tests' sandbox disks alive after they are unmounted.
     const daemon = spawn(
-      'ip',
-      ['netns', 'exec', netns, 'git', 'daemon', '--export-all', `--base-path=${base}`, `--listen=${ip}`, `--port=${GIT_PORT}`, '--reuseaddr', '--informative-errors'],
+      'nsenter',
+      [`--net=/var/run/netns/${netns}`, '--', 'git', 'daemon', '--export-all', `--base-path=${base}`, `--listen=${ip}`, `--port=${GIT_PORT}`, '--reuseaddr', '--informative-errors'],
       { stdio: ['ignore', 'ignore', 'pipe'], env: gitEnv(dir) },
     );
     let daemonLog = '';

@@ -50,7 +50,8 @@ export async function startFakeSandbox(): Promise<FakeSandbox> {
 function prefix(target: NetnsTarget): string[] {
   if (target === 'host') return [];
   if ('pid' in target) return ['nsenter', '-t', String(target.pid), '-n', '--'];
-  return ['ip', 'netns', 'exec', target.netns];
+  // Only the network namespace (not `ip netns exec`, which also makes a mount namespace: see git-host.ts).
+  return ['nsenter', `--net=/var/run/netns/${target.netns}`, '--'];
 }
 
 /** Runs a command in the target's network namespace (host filesystem and user). */
