@@ -14,7 +14,8 @@ import { launch, type RunningServer } from './server';
 
 export interface TestServer extends RunningServer {
   /** Creates another local actor with a fresh token. */
-  createActor(handle: string): Promise<IssuedToken>;
+  /** A local actor with a new token (valid for `ttlMs` when given). */
+  createActor(handle: string, opts?: { ttlMs?: number }): Promise<IssuedToken>;
   /** Revokes a token; true when it was active. */
   revokeToken(token: string): Promise<boolean>;
 }
@@ -50,7 +51,7 @@ export async function startTestServer(opts: Partial<ServerOptions> = {}): Promis
   return {
     ...server,
     close,
-    createActor: (handle) => createActorToken({ ...admin, handle }),
+    createActor: (handle, opts) => createActorToken({ ...admin, handle, ttlMs: opts?.ttlMs }),
     revokeToken: (token) => revokeToken({ ...admin, token }),
   };
 }

@@ -1,11 +1,12 @@
 /**
  * Authorization matrix: every XRPC method (from the lexicon list, so a new method without a
- * row here fails the suite) and every non-XRPC route (copy store, terminal, preview proxy)
- * × {owner, another actor, no token, bad token, revoked token}.
+ * row here fails the suite) and every non-XRPC route (copy store, terminal, streaming exec,
+ * preview proxy, VS Code) × {owner, another actor, no token, bad token, expired token,
+ * revoked token}.
  *
  * Correct means: owner → not 401/403/404 and not 5xx; another actor → 404, or a 200 that
- * contains nothing of the owner's (getSandbox → {sandbox:null}, lists → empty); no, bad or
- * revoked token → 401. describeServer is public. 501 is "not implemented", never counted
+ * contains nothing of the owner's (getSandbox → {sandbox:null}, lists → empty); no, bad,
+ * expired or revoked token → 401. describeServer is public. 501 is "not implemented", never counted
  * correct. Prints `M cases, K correct, X not implemented`.
  */
 import { randomBytes } from 'node:crypto';
@@ -18,8 +19,8 @@ import { startTestServer, type TestServer } from '@pocketenv/server/testing';
 import { Api, expectOk } from '../helpers';
 import { figure } from './support';
 
-type Caller = 'owner' | 'other' | 'none' | 'bad' | 'revoked';
-const CALLERS: Caller[] = ['other', 'none', 'bad', 'revoked', 'owner']; // owner last: its call may delete the fixture
+type Caller = 'owner' | 'other' | 'none' | 'bad' | 'expired' | 'revoked';
+const CALLERS: Caller[] = ['other', 'none', 'bad', 'expired', 'revoked', 'owner']; // owner last: its call may delete the fixture
 type Kind = 'owned' | 'self' | 'public';
 
 interface Fixtures {
@@ -136,7 +137,10 @@ beforeAll(async () => {
   const other = await server.createActor(`authz-other-${tag}`);
   const revoked = await server.createActor(`authz-revoked-${tag}`);
   await server.revokeToken(revoked.token);
-  Object.assign(tokens, { owner: server.ownerToken, other: other.token, none: undefined, bad: `bad-${randomBytes(16).toString('hex')}`, revoked: revoked.token });
+  // A token that was valid for a moment: by the time it is used it has expired.
+  const expired = await server.createActor(`authz-expired-${tag}`, { ttlMs: 1 });
+  await new Promise((r) => setTimeout(r, 20));
+  Object.assign(tokens, { owner: server.ownerToken, other: other.token, none: undefined, bad: `bad-${randomBytes(16).toString('hex')}`, expired: expired.token, revoked: revoked.token });
 
   const owner = api('owner');
   const describe = expectOk(await owner.query('io.pocketenv.server.describeServer'));
@@ -182,7 +186,7 @@ function judge(nsid: string, kind: Kind, caller: Caller, status: number, body: u
   if (status === 501) return { verdict: 'not implemented', detail };
   const ok = (() => {
     if (kind === 'public') return status === 200;
-    if (caller === 'none' || caller === 'bad' || caller === 'revoked') return status === 401;
+    if (caller === 'none' || caller === 'bad' || caller === 'expired' || caller === 'revoked') return status === 401;
     if (caller === 'owner') return status < 500 && ![401, 403, 404].includes(status);
     // Another actor.
     if (status === 404) return kind === 'owned';
@@ -202,7 +206,7 @@ it('has a row for every lexicon method (a new method cannot be forgotten)', () =
   expect(missing).toEqual([]);
 });
 
-it('every XRPC method × {owner, other actor, no token, bad token, revoked token}', async () => {
+it('every XRPC method × {owner, other actor, no token, bad token, expired token, revoked token}', async () => {
   const types = new Map(methods.map((m) => [m.nsid, m.type]));
   for (const nsid of ordered()) {
     const row = ROWS[nsid]!;
@@ -246,7 +250,7 @@ async function sandboxSocket(caller: Caller, path: string): Promise<number | 'op
     const t = await api(caller).query('io.pocketenv.actor.getTerminalToken');
     query = `?token=${encodeURIComponent(t.body.token)}`;
   } else if (caller === 'bad') query = `?token=${tokens.bad}`;
-  const headers: Record<string, string> = caller === 'revoked' ? { authorization: `Bearer ${tokens.revoked}` } : {};
+  const headers: Record<string, string> = caller === 'revoked' || caller === 'expired' ? { authorization: `Bearer ${tokens[caller]}` } : {};
   const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}${path}${query}`, { headers });
   return new Promise((resolve) => {
     const timer = setTimeout(() => (ws.terminate(), resolve('open')), 3000);
@@ -256,7 +260,7 @@ async function sandboxSocket(caller: Caller, path: string): Promise<number | 'op
   });
 }
 
-it('non-XRPC routes: copy store, terminal, streaming exec, preview proxy × the same callers', async () => {
+it('non-XRPC routes: copy store, terminal, streaming exec, preview proxy, VS Code × the same callers', async () => {
   // The sandbox was deleted by the matrix's last row: these get a sandbox and an archive of their own.
   const owner = api('owner');
   const sandbox = await owner.create({ name: `authz-routes-${tag}` });
@@ -291,6 +295,24 @@ it('non-XRPC routes: copy store, terminal, streaming exec, preview proxy × the 
   }
   const good = await fetch(previewUrl!).then((r) => r.status, () => 0);
   cases.push({ where: 'preview proxy (its URL)', caller: 'none', verdict: good === 200 ? 'correct' : 'wrong', detail: `${good}` });
+  // VS Code's preview is not a capability URL: only a browser signed in with the owner's ticket
+  // gets through; no bearer token (anyone's) is enough on its own.
+  const ide = await owner.procedure('io.pocketenv.sandbox.exposeVscode', { id: sandbox.id }, {});
+  if (ide.status !== 200) {
+    cases.push({ where: 'VS Code preview', caller: 'owner', verdict: ide.status === 501 ? 'not implemented' : 'wrong', detail: `exposeVscode ${ide.status}` });
+  } else {
+    const withTicket = new URL(ide.body.previewUrl as string);
+    const bare = new URL(withTicket);
+    bare.search = '';
+    for (const caller of CALLERS) {
+      const headers: Record<string, string> = tokens[caller] ? { authorization: `Bearer ${tokens[caller]}` } : {};
+      const r = await fetch(bare, { headers, redirect: 'manual' }).then((res) => res.status, () => 0);
+      cases.push({ where: 'VS Code preview (no ticket or cookie)', caller, verdict: r === 401 ? 'correct' : 'wrong', detail: `${r}` });
+    }
+    const signIn = await fetch(withTicket, { redirect: 'manual' });
+    const signedIn = signIn.status === 303 && signIn.headers.getSetCookie().some((c) => c.startsWith('pocketenv_ide='));
+    cases.push({ where: 'VS Code preview (owner ticket)', caller: 'owner', verdict: signedIn ? 'correct' : 'wrong', detail: `${signIn.status}` });
+  }
   const wrong = cases.filter((c) => c.verdict === 'wrong' && !c.where.startsWith('io.'));
   expect(wrong.map((c) => `${c.where} as ${c.caller}: ${c.detail}`)).toEqual([]);
 }, 120_000);
