@@ -9,3 +9,16 @@ export async function findSandbox(client: Client, idOrName: string): Promise<Con
   }
   return sandbox.connect(data, client);
 }
+
+/** `sb` when it is running, else a CLIError that says how to start it. */
+export function requireRunning(sb: ConnectedSandbox): ConnectedSandbox {
+  if (sb.data.status !== 'RUNNING') {
+    throw new CLIError(`sandbox ${sb.name} is not running (${sb.data.status})`, ExitCode.GENERIC, `start it with \`pocketenv start ${sb.name}\``);
+  }
+  return sb;
+}
+
+/** The caller's running sandbox with this id or name (exit 4 when there is none, 1 when stopped). */
+export async function findRunningSandbox(client: Client, idOrName: string): Promise<ConnectedSandbox> {
+  return requireRunning(await findSandbox(client, idOrName));
+}

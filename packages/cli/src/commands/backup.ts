@@ -1,10 +1,9 @@
 import { backup } from '@pocketenv/sdk';
 import { defineCommand } from '../command';
-import { CLIError, ExitCode } from '../errors';
 import { formatAmount } from '../output/progress';
 import { renderTable } from '../output/table';
 import { ago, humanDuration } from '../output/time';
-import { findSandbox } from '../resolve';
+import { findRunningSandbox, findSandbox } from '../resolve';
 import { durationSeconds } from './parse';
 
 const createBackup = defineCommand<{ sandbox: string; directory: string }, { description?: string; ttl?: number; json?: boolean }>({
@@ -58,10 +57,7 @@ const restoreBackup = defineCommand<{ backupId: string }, { into?: string }>({
     const client = ctx.client(opts);
     let into: string | undefined;
     if (opts.into !== undefined) {
-      const target = await findSandbox(client, opts.into);
-      if (target.data.status !== 'RUNNING') {
-        throw new CLIError(`sandbox ${target.name} is not running (${target.data.status})`, ExitCode.GENERIC, `start it with \`pocketenv start ${target.name}\``);
-      }
+      const target = await findRunningSandbox(client, opts.into);
       into = target.id;
     }
     await ctx.spin(`Restoring ${args.backupId}`, () => backup.restoreBackup(client, args.backupId, { into }));

@@ -2,7 +2,7 @@ import { type Client, type ConnectedSandbox, sandbox, terminal } from '@pocketen
 import { defineCommand } from '../command';
 import type { CliContext } from '../context';
 import { CLIError, ExitCode } from '../errors';
-import { findSandbox } from '../resolve';
+import { findSandbox, requireRunning } from '../resolve';
 
 /** Size sent when stdout is not a terminal (piped use). */
 const FALLBACK_SIZE = { cols: 80, rows: 24 };
@@ -21,10 +21,7 @@ export const consoleCommand = defineCommand<{ sandbox?: string }>({
   ].join('\n'),
   async run(ctx, args, opts) {
     const client = ctx.client(opts);
-    const sb = args.sandbox ? await findSandbox(client, args.sandbox) : await firstRunning(ctx, client);
-    if (sb.data.status !== 'RUNNING') {
-      throw new CLIError(`sandbox ${sb.name} is not running (${sb.data.status})`, ExitCode.GENERIC, `start it with \`pocketenv start ${sb.name}\``);
-    }
+    const sb = requireRunning(args.sandbox ? await findSandbox(client, args.sandbox) : await firstRunning(ctx, client));
     const term = await terminal.open(sb, windowSize());
     ctx.exitCode = await attach(ctx, term);
   },

@@ -1,9 +1,9 @@
-import { AbortedError, ArchiveError, archiveLimitsFromEnv, type Client, type ConnectedSandbox, copy } from '@pocketenv/sdk';
+import { AbortedError, ArchiveError, archiveLimitsFromEnv, copy } from '@pocketenv/sdk';
 import { defineCommand } from '../command';
 import type { CliContext } from '../context';
 import { CLIError, ExitCode } from '../errors';
 import { ProgressBar } from '../output/progress';
-import { findSandbox } from '../resolve';
+import { findRunningSandbox } from '../resolve';
 
 /** `<sandbox>:/path`; a sandbox is a name or id (letters, digits, `-`, `_`), the path absolute. */
 const REMOTE = /^([A-Za-z0-9][A-Za-z0-9_-]*):(\/.*)$/;
@@ -61,11 +61,11 @@ export const cp = defineCommand<{ source: string; destination: string }>({
     };
     try {
       if (source.kind === 'local' && dest.kind === 'sandbox') {
-        await copy.upload(await runningSandbox(client, dest.sandbox), source.path, dest.path, options);
+        await copy.upload(await findRunningSandbox(client, dest.sandbox), source.path, dest.path, options);
       } else if (source.kind === 'sandbox' && dest.kind === 'local') {
-        await copy.download(await runningSandbox(client, source.sandbox), source.path, dest.path, options);
+        await copy.download(await findRunningSandbox(client, source.sandbox), source.path, dest.path, options);
       } else if (source.kind === 'sandbox' && dest.kind === 'sandbox') {
-        const [from, to] = await Promise.all([runningSandbox(client, source.sandbox), runningSandbox(client, dest.sandbox)]);
+        const [from, to] = await Promise.all([findRunningSandbox(client, source.sandbox), findRunningSandbox(client, dest.sandbox)]);
         await copy.to(from, to, source.path, dest.path, options);
       }
     } catch (error) {
@@ -83,13 +83,6 @@ export const cp = defineCommand<{ source: string; destination: string }>({
   },
 });
 
-async function runningSandbox(client: Client, idOrName: string): Promise<ConnectedSandbox> {
-  const sb = await findSandbox(client, idOrName);
-  if (sb.data.status !== 'RUNNING') {
-    throw new CLIError(`sandbox ${sb.name} is not running (${sb.data.status})`, ExitCode.GENERIC, `start it with \`pocketenv start ${sb.name}\``);
-  }
-  return sb;
-}
 
 function readLimits(ctx: CliContext) {
   try {

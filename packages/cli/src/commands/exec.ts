@@ -1,7 +1,7 @@
 import { HttpError, sandbox } from '@pocketenv/sdk';
 import { defineCommand } from '../command';
 import { CLIError, ExitCode } from '../errors';
-import { findSandbox } from '../resolve';
+import { findRunningSandbox } from '../resolve';
 
 export const exec = defineCommand<{ sandbox: string; command: string[] }>({
   name: 'exec',
@@ -24,10 +24,7 @@ export const exec = defineCommand<{ sandbox: string; command: string[] }>({
     const command = toShellCommand(args.command);
     if (command === '') throw new CLIError('no command given', ExitCode.USAGE, 'usage: pocketenv exec <sandbox> <command...>');
     const client = ctx.client(opts);
-    const sb = await findSandbox(client, args.sandbox);
-    if (sb.data.status !== 'RUNNING') {
-      throw new CLIError(`sandbox ${sb.name} is not running (${sb.data.status})`, ExitCode.GENERIC, `start it with \`pocketenv start ${sb.name}\``);
-    }
+    const sb = await findRunningSandbox(client, args.sandbox);
     let result: { exitCode: number; timedOut?: boolean; truncated?: boolean };
     try {
       // Output is printed as it arrives; piped-in stdin streams to the command.

@@ -1,7 +1,6 @@
 import { sandbox } from '@pocketenv/sdk';
 import { defineCommand } from '../command';
-import { CLIError, ExitCode } from '../errors';
-import { findSandbox } from '../resolve';
+import { findRunningSandbox } from '../resolve';
 
 export const vscode = defineCommand<{ sandbox: string }, { json?: boolean }>({
   name: 'vscode',
@@ -18,10 +17,7 @@ export const vscode = defineCommand<{ sandbox: string }, { json?: boolean }>({
   ].join('\n'),
   async run(ctx, args, opts) {
     const client = ctx.client(opts);
-    const sb = await findSandbox(client, args.sandbox);
-    if (sb.data.status !== 'RUNNING') {
-      throw new CLIError(`sandbox ${sb.name} is not running (${sb.data.status})`, ExitCode.GENERIC, `start it with \`pocketenv start ${sb.name}\``);
-    }
+    const sb = await findRunningSandbox(client, args.sandbox);
     const previewUrl = await ctx.spin(`Starting VS Code in ${sb.name}`, () => sandbox.exposeVscode(sb));
     if (opts.json) return ctx.json({ previewUrl });
     ctx.note(ctx.err.green(`VS Code is running in ${sb.name}. Open this link (it signs you in):`));
