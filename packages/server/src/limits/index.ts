@@ -7,7 +7,7 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 import type { AppContext } from '../context';
-import { bearerToken } from '../xrpc/auth';
+import { requestActor } from '../xrpc/auth';
 import type { LimitsConfig } from './config';
 import { runWithResponse } from './retry-after';
 import { TokenBuckets } from './token-bucket';
@@ -23,11 +23,9 @@ export function execRateLimit(ctx: AppContext, limits: LimitsConfig) {
   return (req: Request, res: Response, next: NextFunction): void => {
     runWithResponse(res, () => {
       if (!buckets || !RATE_LIMITED.has(req.params.nsid ?? '')) return next();
-      const token = bearerToken(req);
-      // No or bad token: the method's own auth answers 401.
-      if (!token || token.length > 512) return next();
-      ctx.actors.findByToken(token).then(
+      requestActor(ctx.actors, req).then(
         (actor) => {
+          // No or bad token: the method's own auth answers 401.
           if (!actor) return next();
           const waitS = buckets.take(actor.id);
           if (waitS === 0) return next();

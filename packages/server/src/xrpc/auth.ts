@@ -25,13 +25,28 @@ export function bearerToken(req: Request): string | undefined {
   return match[1];
 }
 
+const lookups = new WeakMap<Request, Promise<Actor | undefined>>();
+
+/**
+ * The actor whose bearer token `req` carries; undefined without one or with one that is not
+ * valid. Looked up once per request: the exec rate limit and the method's auth share it.
+ */
+export function requestActor(actors: ActorStore, req: Request): Promise<Actor | undefined> {
+  let lookup = lookups.get(req);
+  if (!lookup) {
+    const token = bearerToken(req);
+    lookup = token !== undefined && token.length <= MAX_TOKEN_LENGTH ? actors.findByToken(token) : Promise.resolve(undefined);
+    lookups.set(req, lookup);
+  }
+  return lookup;
+}
+
 export function requireActor(actors: ActorStore): AuthVerifier {
   return async ({ req }) => {
-    const token = bearerToken(req);
-    if (token === undefined) {
+    if (bearerToken(req) === undefined) {
       throw new AuthenticationError('a bearer token is required: send "Authorization: Bearer <token>"');
     }
-    const actor = token.length <= MAX_TOKEN_LENGTH ? await actors.findByToken(token) : undefined;
+    const actor = await requestActor(actors, req);
     if (!actor) throw new AuthenticationError('the bearer token is invalid, expired or revoked');
     setRequestActor(actor.did);
     return { credentials: actor } satisfies ActorCredentials;
