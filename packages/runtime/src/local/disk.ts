@@ -87,11 +87,16 @@ async function detachLoops(matches: (backingFile: string) => boolean): Promise<v
 }
 
 async function loopDevicesBackedBy(matches: (backingFile: string) => boolean): Promise<string[]> {
-  const found: string[] = [];
+  return (await attachedLoops()).filter((l) => matches(l.backingFile)).map((l) => l.device);
+}
+
+/** Every attached loop device of the host and the file behind it (as the kernel names it). */
+export async function attachedLoops(): Promise<Array<{ device: string; backingFile: string }>> {
+  const found: Array<{ device: string; backingFile: string }> = [];
   for (const name of await readdir('/sys/block').catch(() => [] as string[])) {
     if (!name.startsWith('loop')) continue;
     const backing = await readFile(`/sys/block/${name}/loop/backing_file`, 'utf8').catch(() => undefined);
-    if (backing !== undefined && matches(backing.trim())) found.push(`/dev/${name}`);
+    if (backing !== undefined) found.push({ device: `/dev/${name}`, backingFile: backing.trim() });
   }
   return found;
 }

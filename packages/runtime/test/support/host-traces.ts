@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sandboxCgroupDirs, sandboxPids } from '../../src/local/cgroups';
 import { SandboxNetworks, vethName } from '../../src/local/network/index';
+import { attachedLoops } from '../../src/local/disk';
 import { mountPoints } from '../../src/local/overlay';
 import { containerIdOf, ROOTFS_MOUNT_BASE } from '../../src/local/paths';
 
@@ -63,19 +64,10 @@ export function processesNaming(dir: string): number[] {
   return found;
 }
 
-/** Loop devices whose backing file is `id`'s disk image in `stateDir`. */
-export function loopDevicesOf(stateDir: string, id: string): string[] {
-  const found: string[] = [];
-  for (const dev of readdirSync('/sys/block').filter((d) => d.startsWith('loop'))) {
-    let backing = '';
-    try {
-      backing = readFileSync(`/sys/block/${dev}/loop/backing_file`, 'utf8').trim();
-    } catch {
-      continue; // not attached
-    }
-    if (backing.startsWith(join(stateDir, 'sandboxes', id) + '/') || backing.startsWith(join(stateDir, 'trash', `${id}-`))) found.push(`/dev/${dev} → ${backing}`);
-  }
-  return found;
+/** Loop devices whose backing file is `id`'s disk image in `stateDir` (also once in the trash). */
+async function loopDevicesOf(stateDir: string, id: string): Promise<string[]> {
+  const ofSandbox = (backing: string) => backing.startsWith(join(stateDir, 'sandboxes', id) + '/') || backing.startsWith(join(stateDir, 'trash', `${id}-`));
+  return (await attachedLoops()).filter((l) => ofSandbox(l.backingFile)).map((l) => `${l.device} → ${l.backingFile}`);
 }
 
 /**
@@ -86,7 +78,7 @@ export function loopDevicesOf(stateDir: string, id: string): string[] {
 async function loopsOnceReleased(stateDir: string, id: string): Promise<string[]> {
   const deadline = Date.now() + 15_000;
   for (;;) {
-    const loops = loopDevicesOf(stateDir, id);
+    const loops = await loopDevicesOf(stateDir, id);
     if (loops.length === 0 || Date.now() > deadline) return loops;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -104,7 +96,7 @@ export async function hostTraces(stateDir: string, id: string, knownAddress?: st
   const allocations = (await new SandboxNetworks().listAllocations()).filter((a) => a === id);
   return {
     mounts,
-    loops: mounts.some((m) => m.startsWith(sandboxDir + '/')) ? loopDevicesOf(stateDir, id) : await loopsOnceReleased(stateDir, id),
+    loops: mounts.some((m) => m.startsWith(sandboxDir + '/')) ? await loopDevicesOf(stateDir, id) : await loopsOnceReleased(stateDir, id),
     veths: linkNames().filter((n) => n === veth),
     nftRules,
     allocations,
