@@ -17,11 +17,10 @@ import { promisify } from 'node:util';
 import type { Stage } from './apt-progress';
 import type { Template } from './template';
 import { runCommand } from './run';
+import { HOST_CA_BUNDLE } from '../oci-config';
 import { nspawnBaseArgs, UID_BASE } from './shift';
 
 const exec = promisify(execFile);
-
-export const HOST_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 
 /** Marker lines the build script prints so progress knows which step runs. */
 const STAGE_MARK = '==> pocketenv stage';
@@ -88,17 +87,42 @@ export async function buildLayer(
   dirs: LayerBuildDirs,
   onLine: (line: string) => void,
 ): Promise<void> {
-  const work = join(dirs.scratch, 'work');
-  const merged = join(dirs.scratch, 'merged');
-  await mkdir(dirs.layer, { recursive: true });
-  await mkdir(work, { recursive: true });
-  await mkdir(merged, { recursive: true });
+  try {
+    await runInOverlay({ lowerDirs: parentLowerDirs, upper: dirs.layer, scratch: dirs.scratch, script: layerScript(template), onLine });
+  } finally {
+    await removeTree(dirs.scratch);
+  }
+}
+
+export interface OverlayRun {
+  /** Read-only layers, top first. */
+  lowerDirs: string[];
+  /** Receives everything the script writes (made, and owned by the sandbox's root, here). */
+  upper: string;
+  /** Overlay workdir and mount point go here (same filesystem as `upper`); the caller removes it. */
+  scratch: string;
+  /** Run with `/bin/sh -euc` as the (user-namespaced) root of the merged tree. */
+  script: string;
+  /** More systemd-nspawn arguments (e.g. `--bind=` for an output dir). */
+  extraArgs?: string[];
+  onLine: (line: string) => void;
+}
+
+/**
+ * Runs a build script in a throwaway container whose root is an overlay of `lowerDirs` under
+ * `upper`, with the host's network, resolver and CA bundle, then unmounts the overlay: what
+ * the script wrote stays in `upper` (and in any bind-mounted dir).
+ */
+export async function runInOverlay(run: OverlayRun): Promise<void> {
+  const work = join(run.scratch, 'work');
+  const merged = join(run.scratch, 'merged');
+  for (const dir of [run.upper, work, merged]) await mkdir(dir, { recursive: true });
   // The merged root takes the upper dir's owner and mode: make it the sandbox's root dir.
-  await chown(dirs.layer, UID_BASE, UID_BASE);
-  await chmod(dirs.layer, 0o755);
+  await chown(run.upper, UID_BASE, UID_BASE);
+  await chmod(run.upper, 0o755);
   await exec('mount', [
     '-t', 'overlay', 'overlay',
-    '-o', `lowerdir=${parentLowerDirs.join(':')},upperdir=${dirs.layer},workdir=${work}`,
+    '-o', `lowerdir=${run.lowerDirs.join(':')},upperdir=${run.upper},workdir=${work}`,
     merged,
   ]);
   try {
@@ -112,17 +136,17 @@ export async function buildLayer(
         // TLS is intercepted on some hosts; the host bundle knows the proxy CA. A bind
         // mount over an existing file leaves nothing behind in the layer.
         `--bind-ro=${HOST_CA_BUNDLE}`,
+        ...(run.extraArgs ?? []),
         '--setenv=HOME=/root',
         '--setenv=LANG=C.UTF-8',
         // Node ships its own CA list; npm must trust the host bundle mounted above.
         `--setenv=NODE_EXTRA_CA_CERTS=${HOST_CA_BUNDLE}`,
         '--setenv=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-        '/bin/sh', '-euc', layerScript(template),
+        '/bin/sh', '-euc', run.script,
       ],
-      { onLine },
+      { onLine: run.onLine },
     );
   } finally {
     await exec('umount', [merged]).catch(() => exec('umount', ['-l', merged]));
-    await removeTree(dirs.scratch);
   }
 }

@@ -26,10 +26,9 @@ import { promisify } from 'node:util';
 import type { ProgressEvent } from '../../provider/types';
 import { BaseImages } from '../images/index';
 import { removeTree } from '../images/fs-util';
-import { HOST_CA_BUNDLE } from '../images/layer-build';
+import { runInOverlay } from '../images/layer-build';
 import { acquireLock } from '../images/lock';
-import { runCommand } from '../images/run';
-import { nspawnBaseArgs, UID_BASE } from '../images/shift';
+import { UID_BASE } from '../images/shift';
 
 const exec = promisify(execFile);
 
@@ -139,41 +138,22 @@ async function build(toolsDir: string, version: string, imageDir: string | undef
   for (const entry of await readdir(toolsDir)) if (entry.startsWith('.build-code-server-')) await removeTree(join(toolsDir, entry));
   const tmp = join(toolsDir, `.build-code-server-${version}-${randomBytes(4).toString('hex')}`);
   const out = join(tmp, 'out');
-  const scratch = join(tmp, 'scratch');
-  const merged = join(scratch, 'merged');
   try {
-    for (const dir of [out, join(scratch, 'upper'), join(scratch, 'work'), merged]) await mkdir(dir, { recursive: true });
+    await mkdir(out, { recursive: true });
     await chown(out, UID_BASE, UID_BASE); // written by the build's (user-namespaced) root
-    await chown(join(scratch, 'upper'), UID_BASE, UID_BASE);
-    await chmod(join(scratch, 'upper'), 0o755);
-    await exec('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${images.rootfs('node')},upperdir=${join(scratch, 'upper')},workdir=${join(scratch, 'work')}`, merged]);
     const stages = ['packages', 'node', 'npm', 'check'];
-    try {
-      await runCommand(
-        'systemd-nspawn',
-        [
-          ...nspawnBaseArgs(merged),
-          '--private-users-ownership=off',
-          '--resolv-conf=bind-host',
-          `--bind-ro=${HOST_CA_BUNDLE}`,
-          `--bind=${out}:${TOOLS_MOUNT}/code-server-${version}`,
-          '--setenv=HOME=/root',
-          '--setenv=LANG=C.UTF-8',
-          `--setenv=NODE_EXTRA_CA_CERTS=${HOST_CA_BUNDLE}`,
-          '--setenv=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-          '/bin/sh', '-euc', buildScript(version),
-        ],
-        {
-          onLine: (line) => {
-            const stage = line.startsWith(STAGE) ? line.slice(STAGE.length).trim().replace(/[[\]]/g, '') : undefined;
-            if (stage) emit({ phase: stage, fraction: (stages.indexOf(stage) + 0.5) / stages.length, message: line });
-            else emit({ phase: 'build', message: line });
-          },
-        },
-      );
-    } finally {
-      await exec('umount', [merged]).catch(() => exec('umount', ['-l', merged]));
-    }
+    await runInOverlay({
+      lowerDirs: [images.rootfs('node')],
+      upper: join(tmp, 'scratch', 'upper'),
+      scratch: join(tmp, 'scratch'),
+      script: buildScript(version),
+      extraArgs: [`--bind=${out}:${TOOLS_MOUNT}/code-server-${version}`],
+      onLine: (line) => {
+        const stage = line.startsWith(STAGE) ? line.slice(STAGE.length).trim().replace(/[[\]]/g, '') : undefined;
+        if (stage) emit({ phase: stage, fraction: (stages.indexOf(stage) + 0.5) / stages.length, message: line });
+        else emit({ phase: 'build', message: line });
+      },
+    });
     // Host root owns the result: sandboxes (idmapped, read-only) see it as root's, nobody can change it.
     await exec('chown', ['-R', '-h', '0:0', out]);
     const marker: ToolMarker = { name: 'code-server', version, builtAt: new Date().toISOString(), buildSeconds: Math.round((Date.now() - started) / 100) / 10 };
