@@ -13,6 +13,7 @@
  *               before the server closes the socket for any other reason.
  */
 import { StringDecoder } from 'node:string_decoder';
+import type { WebSocket } from 'ws';
 
 export type FramingName = 'binary' | 'text' | 'base64' | 'cloudflare';
 
@@ -56,4 +57,9 @@ export function createFraming(name: FramingName): TerminalFraming {
         error: (message) => control({ type: 'error', message }),
       };
   }
+}
+
+/** Sends a frame (a control message, say) while the socket is open; frames go out in order, before a close. */
+export function sendFrame(ws: WebSocket, frame: Frame | undefined, done?: () => void): void {
+  if (frame && ws.readyState === ws.OPEN) ws.send(frame.data, { binary: frame.binary }, done);
 }

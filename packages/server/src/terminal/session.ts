@@ -13,7 +13,7 @@ import type { IPty } from 'node-pty';
 import type { TerminalCommand } from '@pocketenv/runtime';
 import type { WebSocket } from 'ws';
 import type { Logger } from '../log';
-import type { Frame, TerminalFraming } from './framing';
+import { sendFrame, type TerminalFraming } from './framing';
 import { CloseCode, closeReason, parseResize, type Resize } from './protocol';
 
 /** Output is paused while this much is queued for a slow client, resumed below LOW_WATER. */
@@ -85,7 +85,7 @@ export class TerminalSession {
     this.spawned = true;
     // Nothing has been read from the PTY yet (this runs in the same tick as spawn): the
     // protocol's "ready" precedes any output.
-    this.send(this.opts.framing.ready?.());
+    sendFrame(this.opts.ws, this.opts.framing.ready?.());
     this.pty.onData((data) => {
       this.markReady();
       this.output(data as unknown as Buffer);
@@ -110,9 +110,8 @@ export class TerminalSession {
 
   private output(data: Buffer): void {
     const { ws } = this.opts;
-    const frame = this.opts.framing.output(data);
-    if (!frame || ws.readyState !== ws.OPEN) return;
-    ws.send(frame.data, { binary: frame.binary }, () => {
+    if (ws.readyState !== ws.OPEN) return;
+    sendFrame(ws, this.opts.framing.output(data), () => {
       if (this.paused && ws.bufferedAmount < LOW_WATER && !this.ended) {
         this.paused = false;
         this.pty.resume();
@@ -160,12 +159,6 @@ export class TerminalSession {
     void this.exited.then(() => clearTimeout(timer));
   }
 
-  /** A control frame, when the socket is still open (frames go out in order, before a close). */
-  private send(frame: Frame | undefined): void {
-    const { ws } = this.opts;
-    if (frame && ws.readyState === ws.OPEN) ws.send(frame.data, { binary: frame.binary });
-  }
-
   private finishing?: Promise<void>;
 
   /** Ends the socket: with the shell's `exitCode` when it exited, else as the server's doing. */
@@ -174,10 +167,10 @@ export class TerminalSession {
       this.ended = true;
       const { ws, command, framing, log } = this.opts;
       if (exitCode !== undefined) {
-        this.send(framing.flush?.());
-        this.send(framing.exit?.(exitCode));
+        sendFrame(ws, framing.flush?.());
+        sendFrame(ws, framing.exit?.(exitCode));
       } else {
-        this.send(framing.error?.(reason));
+        sendFrame(ws, framing.error?.(reason));
       }
       if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, closeReason(reason));
       await this.exited;

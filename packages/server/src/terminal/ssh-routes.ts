@@ -18,9 +18,6 @@ import { requireActor, type ActorCredentials } from '../xrpc/auth';
 import { DEFAULT_COLS, DEFAULT_ROWS, MAX_CELLS } from './protocol';
 import type { SshSessionStore } from './ssh-sessions';
 
-/** `{cols, rows}` needs a few bytes; the limit only keeps junk out. */
-const BODY_LIMIT = '16kb';
-
 export function registerSshRoutes(app: Express, ctx: AppContext, sessions: SshSessionStore): void {
   const verify = requireActor(ctx.actors);
   // Authentication comes first, so a caller without a token gets 401 whatever the body.
@@ -32,7 +29,7 @@ export function registerSshRoutes(app: Express, ctx: AppContext, sessions: SshSe
   };
   const actorOf = (res: Response) => res.locals.actor as Actor;
 
-  app.post('/ssh/connect', authenticate, express.json({ limit: BODY_LIMIT }), async (req: Request, res: Response, next: NextFunction) => {
+  app.post('/ssh/connect', authenticate, express.json({ limit: ctx.config.jsonLimitBytes }), async (req: Request, res: Response, next: NextFunction) => {
     try {
       const actor = actorOf(res);
       const size = sizeOf(req.body);

@@ -10,7 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AppContext } from '../context';
 import type { UpgradeHandler } from '../features';
-import { createFraming, type Frame } from './framing';
+import { createFraming, sendFrame } from './framing';
 import { matchTerminalRoute, terminalRoutes, type TerminalRouteSpec } from './routes';
 import { TerminalSession } from './session';
 import { authenticateSocket, keepSandboxAwake, refuseSocket, runningSandboxOf, sandboxUpgrade, type SocketCaller } from './socket-auth';
@@ -83,9 +83,8 @@ export class TerminalRoute {
       log.info('terminal.opened', { sandbox: record.id, actor: caller.actor.did });
     } catch (err) {
       const framing = createFraming(route.framing(caller?.credential));
-      const say = (frame: Frame | undefined) => frame && ws.send(frame.data, { binary: frame.binary });
       refuseSocket(ws, err, log, { internalReason: 'InternalServerError: the terminal could not be opened', logMessage: 'terminal.open failed' }, (refusal) =>
-        say(framing.error?.(refusal.message)),
+        sendFrame(ws, framing.error?.(refusal.message)),
       );
     }
   }

@@ -199,6 +199,15 @@ describe('terminal protocols of the official CLI', () => {
     }
   });
 
+  it('every protocol has the same input frame limit (1 MiB): a larger frame closes the socket with 1009', async () => {
+    for (const protocol of ['cloudflare', 'pty', 'tty', 'ssh'] as const) {
+      const term = await connect(protocol, sandbox.id, await cliToken(protocol, alice));
+      await term.attach();
+      term.ws.send(Buffer.alloc(1024 * 1024 + 1, 0x61), { binary: protocol === 'cloudflare' });
+      expect((await term.closed).code, protocol).toBe(1009);
+    }
+  });
+
   it("another actor's sandbox, or one that does not exist, is not found on every protocol", async () => {
     for (const target of [sandbox.id, sandbox.name, 'no-such-box']) {
       for (const protocol of ['cloudflare', 'pty', 'tty'] as const) {
