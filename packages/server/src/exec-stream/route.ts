@@ -59,7 +59,7 @@ export class ExecStreamRoute {
     const log = this.ctx.log.child({ feature: 'exec-stream' });
     let releaseSlot = () => undefined as void;
     try {
-      const actor = await authenticateSocket(this.ctx, this.tokens, req, url, CREDENTIALS);
+      const { actor } = await authenticateSocket(this.ctx, this.tokens, req, url, CREDENTIALS);
       const record = await runningSandboxOf(this.ctx, actor, idOrName);
       const first = pending.shift() ?? (await new Promise<{ data: RawData; isBinary: boolean }>((resolve) => (firstFrame = resolve)));
       firstFrame = (f) => pending.push(f);

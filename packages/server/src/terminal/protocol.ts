@@ -1,5 +1,7 @@
 /**
- * The terminal WebSocket protocol (contract "Terminal"), in one place:
+ * The terminal WebSocket protocol (contract "Terminal"), in one place. Routes and framings of
+ * the official CLI's protocols are in ./routes.ts and ./framing.ts; this is ours, and what
+ * they all share:
  *
  *   URL     /pty/<sandbox id or name>/ws?token=<terminal token>[&cols=N&rows=N]
  *           (`t` is accepted for `token`; `Authorization: Bearer <token>` works instead)
@@ -27,13 +29,6 @@ export const CloseCode = {
 export const DEFAULT_COLS = 80;
 export const DEFAULT_ROWS = 24;
 export const MAX_CELLS = 10_000;
-
-const ROUTE = /^\/pty\/([^/]+)\/ws\/?$/;
-
-/** The sandbox named by a terminal URL path, or undefined when the path is not the terminal route. */
-export function sandboxOfPath(pathname: string): string | undefined {
-  return sandboxOfRoute(ROUTE, pathname);
-}
 
 /** The sandbox id or name captured by `route`'s first group (URL-decoded, 1–2048 chars), else undefined. */
 export function sandboxOfRoute(route: RegExp, pathname: string): string | undefined {

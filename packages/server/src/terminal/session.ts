@@ -1,16 +1,19 @@
 /**
  * One terminal: a host PTY (node-pty) running the provider's terminal command, bridged to one
- * WebSocket. Output goes out as binary frames; input frames go in; resize frames resize both the
- * host PTY and (through the provider) the shell's own PTY inside the sandbox.
+ * WebSocket. Output goes out in the frames of the socket's protocol (./framing.ts); input frames
+ * go in; resize frames resize both the host PTY and (through the provider) the shell's own PTY
+ * inside the sandbox. The same core serves every terminal protocol: limits, early frames,
+ * backpressure and endings do not depend on the framing.
  *
- * Endings: the shell exits → the socket closes with "exit <code>"; the socket closes (or the
- * server shuts down) → the PTY is hung up, which ends the shell; either way the provider's
- * `dispose` runs once.
+ * Endings: the shell exits → the protocol's exit frame, if any, then the socket closes with
+ * "exit <code>"; the socket closes (or the server shuts down) → the PTY is hung up, which ends
+ * the shell; either way the provider's `dispose` runs once.
  */
 import type { IPty } from 'node-pty';
 import type { TerminalCommand } from '@pocketenv/runtime';
 import type { WebSocket } from 'ws';
 import type { Logger } from '../log';
+import { sendFrame, type TerminalFraming } from './framing';
 import { CloseCode, closeReason, parseResize, type Resize } from './protocol';
 
 /** Output is paused while this much is queued for a slow client, resumed below LOW_WATER. */
@@ -42,6 +45,8 @@ export interface TerminalSessionOptions {
   ws: WebSocket;
   command: TerminalCommand;
   size: Resize;
+  /** How output and control messages are put into frames. */
+  framing: TerminalFraming;
   log: Logger;
   /** Frames that arrived before the terminal was ready, in order. */
   pending: Array<{ data: Buffer; isBinary: boolean }>;
@@ -78,13 +83,16 @@ export class TerminalSession {
       encoding: null,
     });
     this.spawned = true;
+    // Nothing has been read from the PTY yet (this runs in the same tick as spawn): the
+    // protocol's "ready" precedes any output.
+    sendFrame(this.opts.ws, this.opts.framing.ready?.());
     this.pty.onData((data) => {
       this.markReady();
       this.output(data as unknown as Buffer);
     });
     setTimeout(() => this.markReady(), READY_FALLBACK_MS).unref();
     this.pty.onExit(({ exitCode, signal }) => this.resolveExit(signal ? 128 + signal : exitCode));
-    void this.exited.then((code) => this.finish(CloseCode.NORMAL, `exit ${code}`));
+    void this.exited.then((code) => this.finish(CloseCode.NORMAL, `exit ${code}`, code));
 
     ws.on('message', (data: Buffer, isBinary: boolean) => this.input(data, isBinary));
     ws.on('close', () => this.hangUp());
@@ -103,7 +111,7 @@ export class TerminalSession {
   private output(data: Buffer): void {
     const { ws } = this.opts;
     if (ws.readyState !== ws.OPEN) return;
-    ws.send(data, { binary: true }, () => {
+    sendFrame(ws, this.opts.framing.output(data), () => {
       if (this.paused && ws.bufferedAmount < LOW_WATER && !this.ended) {
         this.paused = false;
         this.pty.resume();
@@ -153,10 +161,17 @@ export class TerminalSession {
 
   private finishing?: Promise<void>;
 
-  private finish(code: number, reason: string): Promise<void> {
+  /** Ends the socket: with the shell's `exitCode` when it exited, else as the server's doing. */
+  private finish(code: number, reason: string, exitCode?: number): Promise<void> {
     this.finishing ??= (async () => {
       this.ended = true;
-      const { ws, command, log } = this.opts;
+      const { ws, command, framing, log } = this.opts;
+      if (exitCode !== undefined) {
+        sendFrame(ws, framing.flush?.());
+        sendFrame(ws, framing.exit?.(exitCode));
+      } else {
+        sendFrame(ws, framing.error?.(reason));
+      }
       if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, closeReason(reason));
       await this.exited;
       await command.dispose().catch((err: unknown) => log.warn('terminal.dispose failed', { err }));

@@ -25,6 +25,11 @@ export function bearerToken(req: Request): string | undefined {
   return match[1];
 }
 
+/** The actor a bearer token belongs to (unexpired, unrevoked); undefined for any other string. */
+export function actorOfToken(actors: ActorStore, token: string): Promise<Actor | undefined> {
+  return token.length > 0 && token.length <= MAX_TOKEN_LENGTH ? actors.findByToken(token) : Promise.resolve(undefined);
+}
+
 const lookups = new WeakMap<Request, Promise<Actor | undefined>>();
 
 /**
@@ -35,7 +40,7 @@ export function requestActor(actors: ActorStore, req: Request): Promise<Actor | 
   let lookup = lookups.get(req);
   if (!lookup) {
     const token = bearerToken(req);
-    lookup = token !== undefined && token.length <= MAX_TOKEN_LENGTH ? actors.findByToken(token) : Promise.resolve(undefined);
+    lookup = token !== undefined ? actorOfToken(actors, token) : Promise.resolve(undefined);
     lookups.set(req, lookup);
   }
   return lookup;

@@ -1,15 +1,16 @@
 /**
  * Authorization matrix: every XRPC method (from the lexicon list, so a new method without a
- * row here fails the suite) and every non-XRPC route (copy store, terminal, streaming exec,
- * preview proxy, VS Code) × {owner, another actor, no token, bad token, expired token,
- * revoked token}.
+ * row here fails the suite) and every non-XRPC route (copy store, terminal — ours and the
+ * official CLI's protocols: /pty and /tty with the API token, the Cloudflare worker's, the
+ * SSH-style /ssh/connect + /ssh/<session>/ws —, streaming exec, preview proxy, VS Code) ×
+ * {owner, another actor, no token, bad token, expired token, revoked token}.
  *
  * Correct means: owner → not 401/403/404 and not 5xx; another actor → 404, or a 200 that
  * contains nothing of the owner's (getSandbox → {sandbox:null}, lists → empty); no, bad,
  * expired or revoked token → 401. describeServer is public. 501 is "not implemented", never counted
  * correct. Prints `M cases, K correct, X not implemented`.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import sodium from 'libsodium-wrappers';
 import WebSocket from 'ws';
@@ -241,16 +242,31 @@ async function cpDownload(caller: Caller, uuid: string): Promise<{ status: numbe
 }
 
 /**
- * Opens a sandbox WebSocket route (terminal, streaming exec) authorized by a terminal token;
- * resolves with the close code, or 'open' if it is still open after a while.
+ * How a socket's client puts its credentials in the URL: a one-use terminal token (ours, and
+ * the official CLI's Cloudflare protocol) or its API token itself (the CLI's other protocols).
  */
-async function sandboxSocket(caller: Caller, path: string): Promise<number | 'open' | 'refused-upgrade'> {
+interface UrlCredential {
+  param: string;
+  kind: 'terminal' | 'api';
+}
+const TERMINAL_TOKEN: UrlCredential = { param: 'token', kind: 'terminal' };
+
+/**
+ * Opens a sandbox WebSocket route (terminal, streaming exec) authorized as `credential` says
+ * (a revoked or expired token, which gets no terminal token, goes in a bearer header or, for
+ * API-token routes, in the URL); resolves with the close code, or 'open' if it is still open after a while.
+ */
+async function sandboxSocket(caller: Caller, path: string, credential = TERMINAL_TOKEN): Promise<number | 'open' | 'refused-upgrade'> {
+  const inUrl = (token: string) => `${path.includes('?') ? '&' : '?'}${credential.param}=${encodeURIComponent(token)}`;
   let query = '';
+  let headers: Record<string, string> = {};
   if (caller === 'owner' || caller === 'other') {
-    const t = await api(caller).query('io.pocketenv.actor.getTerminalToken');
-    query = `?token=${encodeURIComponent(t.body.token)}`;
-  } else if (caller === 'bad') query = `?token=${tokens.bad}`;
-  const headers: Record<string, string> = caller === 'revoked' || caller === 'expired' ? { authorization: `Bearer ${tokens[caller]}` } : {};
+    query = inUrl(credential.kind === 'api' ? tokens[caller]! : (await api(caller).query('io.pocketenv.actor.getTerminalToken')).body.token);
+  } else if (caller === 'bad') query = inUrl(tokens.bad!);
+  else if (caller === 'revoked' || caller === 'expired') {
+    if (credential.kind === 'api') query = inUrl(tokens[caller]!);
+    else headers = { authorization: `Bearer ${tokens[caller]}` };
+  }
   const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}${path}${query}`, { headers });
   return new Promise((resolve) => {
     const timer = setTimeout(() => (ws.terminate(), resolve('open')), 3000);
@@ -260,7 +276,15 @@ async function sandboxSocket(caller: Caller, path: string): Promise<number | 'op
   });
 }
 
-it('non-XRPC routes: copy store, terminal, streaming exec, preview proxy, VS Code × the same callers', async () => {
+/** `POST /ssh/connect` (the official CLI's SSH-style terminal) for `sandboxId` as `caller`. */
+async function sshConnect(caller: Caller, sandboxId: string): Promise<{ status: number; body: any }> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'x-sandbox-id': sandboxId };
+  if (tokens[caller]) headers.authorization = `Bearer ${tokens[caller]}`;
+  const res = await fetch(new URL('/ssh/connect', server.url), { method: 'POST', headers, body: JSON.stringify({ cols: 80, rows: 24 }) });
+  return { status: res.status, body: await res.json().catch(() => undefined) };
+}
+
+it('non-XRPC routes: copy store, terminal protocols, streaming exec, preview proxy, VS Code × the same callers', async () => {
   // The sandbox was deleted by the matrix's last row: these get a sandbox and an archive of their own.
   const owner = api('owner');
   const sandbox = await owner.create({ name: `authz-routes-${tag}` });
@@ -273,10 +297,29 @@ it('non-XRPC routes: copy store, terminal, streaming exec, preview proxy, VS Cod
     const d = await cpDownload(caller, uuid);
     cases.push({ where: 'GET /cp/<uuid>', caller, ...judge('GET /cp/<uuid>', 'owned', caller, d.status, d.body) });
     const expected = caller === 'owner' ? 'open' : caller === 'other' ? 4404 : 4401;
-    for (const route of ['pty', 'exec']) {
-      const t = await sandboxSocket(caller, `/${route}/${sandbox.id}/ws`);
-      cases.push({ where: `WS /${route}/<id>/ws`, caller, verdict: t === expected ? 'correct' : t === 'refused-upgrade' ? 'not implemented' : 'wrong', detail: `close ${t}` });
+    const judgeSocket = (where: string, t: number | 'open' | 'refused-upgrade') =>
+      cases.push({ where, caller, verdict: t === expected ? 'correct' : t === 'refused-upgrade' ? 'not implemented' : 'wrong', detail: `close ${t}` });
+    for (const route of ['pty', 'exec']) judgeSocket(`WS /${route}/<id>/ws`, await sandboxSocket(caller, `/${route}/${sandbox.id}/ws`));
+    // The official CLI's terminal protocols.
+    for (const route of ['pty', 'tty']) {
+      judgeSocket(`WS /${route}/<id>/ws?token=<API token>`, await sandboxSocket(caller, `/${route}/${sandbox.id}/ws`, { param: 'token', kind: 'api' }));
     }
+    judgeSocket(
+      'WS /v1/sandboxes/<id>/ws/terminal?t=',
+      await sandboxSocket(caller, `/v1/sandboxes/${sandbox.id}/ws/terminal?session=${randomUUID()}`, { param: 't', kind: 'terminal' }),
+    );
+    // An SSH session is the owner's: anyone else's token is refused with it (as not found).
+    const session = expectOk(await sshConnect('owner', sandbox.id)).sessionId as string;
+    judgeSocket('WS /ssh/<session>/ws?token=<API token>', await sandboxSocket(caller, `/ssh/${session}/ws`, { param: 'token', kind: 'api' }));
+    const connected = await sshConnect(caller, sandbox.id);
+    cases.push({ where: 'POST /ssh/connect', caller, ...judge('POST /ssh/connect', 'owned', caller, connected.status, connected.body) });
+    const unused = expectOk(await sshConnect('owner', sandbox.id)).sessionId as string;
+    const disconnect = await fetch(new URL(`/ssh/disconnect/${unused}`, server.url), {
+      method: 'DELETE',
+      headers: tokens[caller] ? { authorization: `Bearer ${tokens[caller]}` } : {},
+    });
+    const disconnected = { status: disconnect.status, body: await disconnect.json().catch(() => undefined) };
+    cases.push({ where: 'DELETE /ssh/disconnect/<session>', caller, ...judge('DELETE /ssh/disconnect', 'owned', caller, disconnected.status, disconnected.body) });
   }
   // Preview URLs are capability URLs (whoever has the URL reaches the port, as on the hosted
   // service): the right URL works, a guessed one does not, with or without any token.

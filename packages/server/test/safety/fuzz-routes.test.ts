@@ -1,8 +1,9 @@
 /**
  * Bad-input suite for the routes outside XRPC: the copy store (`POST /cp` uploads and
- * `GET /cp/<uuid>`), the preview proxy (path form and, with POCKETENV_PREVIEW_URL, host form)
- * and the WebSocket upgrades of the terminal (`/pty/<id>/ws`) and streaming exec
- * (`/exec/<id>/ws`). fast-check generates hostile paths, headers, tokens and bodies: truncated
+ * `GET /cp/<uuid>`), the preview proxy (path form and, with POCKETENV_PREVIEW_URL, host form),
+ * the SSH-style terminal's `POST /ssh/connect` and `DELETE /ssh/disconnect/<session>`, and the
+ * WebSocket upgrades of the terminal (ours, `/pty/<id>/ws`, and the official CLI's: `/tty/<id>/ws`,
+ * `/v1/sandboxes/<id>/ws/terminal`, `/ssh/<session>/ws`) and streaming exec (`/exec/<id>/ws`). fast-check generates hostile paths, headers, tokens and bodies: truncated
  * and malformed multipart, wrong content types, traversal and NUL bytes, unicode, huge labels.
  * No answer may be a 5xx, a WebSocket is refused with a 44xx close code or a 4xx answer (never
  * 1011), and the server still answers and runs commands afterwards.
@@ -41,7 +42,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
   const by = [...statusCounts.entries()].sort().map(([s, n]) => `${s}: ${n}`).join(', ');
-  figure('fuzz-routes', `${sent} requests and upgrades to /cp, /cp/<uuid>, previews, /pty and /exec; ${failures.length} failures; by answer: ${by}`);
+  figure('fuzz-routes', `${sent} requests and upgrades to /cp, /cp/<uuid>, previews, /ssh/connect, /ssh/disconnect and the /pty, /tty, /v1/sandboxes/<id>/ws/terminal, /ssh/<session>/ws and /exec sockets; ${failures.length} failures; by answer: ${by}`);
 });
 
 let reported = 0;
@@ -163,22 +164,73 @@ function upgrade(path: string, headers: Record<string, string>, firstFrame?: str
   });
 }
 
-it(`/pty and /exec upgrades: hostile ids, tokens and first frames are refused cleanly (${RUNS} runs each)`, async () => {
-  const id = fc.oneof(segment, fc.constantFrom(target.id, target.name));
-  const token = fc.oneof(fc.constant(server.ownerToken), fc.string({ maxLength: 200 }), fc.constant(''));
+/** A socket route: its path for an id, and the query parameter its clients put a token in. */
+interface SocketRoute {
+  name: string;
+  path(id: string): string;
+  tokenParam: string;
+}
+
+const SOCKET_ROUTES: SocketRoute[] = [
+  { name: 'pty', path: (id) => `/pty/${id}/ws`, tokenParam: 'token' },
+  { name: 'exec', path: (id) => `/exec/${id}/ws`, tokenParam: 'token' },
+  // The official CLI's terminal protocols.
+  { name: 'tty', path: (id) => `/tty/${id}/ws`, tokenParam: 'token' },
+  { name: 'cloudflare', path: (id) => `/v1/sandboxes/${id}/ws/terminal`, tokenParam: 't' },
+  { name: 'ssh', path: (id) => `/ssh/${id}/ws`, tokenParam: 'token' },
+];
+
+async function sshSession(): Promise<string> {
+  const res = await fetch(`${server.url}/ssh/connect`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${server.ownerToken}`, 'content-type': 'application/json', 'x-sandbox-id': target.id },
+    body: '{"cols":80,"rows":24}',
+  });
+  return ((await res.json()) as { sessionId: string }).sessionId;
+}
+
+it(`terminal and exec upgrades (${SOCKET_ROUTES.map((r) => r.name).join(', ')}): hostile ids, tokens, hosts and first frames are refused cleanly (${RUNS} runs each)`, async () => {
+  // Real SSH sessions (each good for one terminal) next to hostile ids, so some runs get past the session check.
+  const sessions = [await sshSession(), await sshSession(), await sshSession()];
+  const id = fc.oneof(segment, fc.constantFrom(target.id, target.name, ...sessions));
+  const token = fc.oneof(fc.constant(server.ownerToken), fc.string({ maxLength: 200 }), fc.constant(''), fc.constantFrom('ptt_', `ptt_${'A'.repeat(43)}`));
   const frame = fc.oneof(fc.string({ maxLength: 300 }), fc.json(), fc.constantFrom('{"type":"start"}', '{"type":"start","command":""}', '{"type":"resize","cols":-1,"rows":1e9}', 'null'));
-  for (const route of ['pty', 'exec'] as const) {
-    for (const [i, t, f, viaQuery] of fc.sample(fc.tuple(id, token, frame, fc.boolean()), { numRuns: RUNS })) {
+  // Any host: the terminal routes match on the path only (a preview-looking host goes to the proxy).
+  const host = fc.option(fc.oneof(fc.stringMatching(/^[a-z0-9-]{1,63}$/).map((l) => `${l}.localhost`), fc.constant(`8080-${'a'.repeat(20)}.${PREVIEW_DOMAIN}`)), { nil: undefined });
+  const extra = fc.string({ maxLength: 60 }).map(pathSafe); // e.g. the Cloudflare CLI's `session=<uuid>`
+  for (const route of SOCKET_ROUTES) {
+    for (const [i, t, f, viaQuery, h, e] of fc.sample(fc.tuple(id, token, frame, fc.boolean(), host, extra), { numRuns: RUNS })) {
       const headers: Record<string, string> = viaQuery ? {} : { authorization: `Bearer ${t}` };
-      const path = `/${route}/${i}/ws${viaQuery ? `?token=${pathSafe(t)}` : ''}`;
+      if (h) headers.host = h;
+      const path = `${route.path(i)}?session=${e}${viaQuery ? `&${route.tokenParam}=${pathSafe(t)}` : ''}`;
       const outcome = await upgrade(path, headers, f);
       count(outcome);
       const fine = /^close (1000|1001|1005|1006|44\d\d)$/.test(outcome) || /^http 4\d\d$/.test(outcome);
-      if (!fine) failures.push(`${route} ${path.slice(0, 200)} first frame ${JSON.stringify(f).slice(0, 100)} → ${outcome}`);
+      if (!fine) failures.push(`${route.name} ${path.slice(0, 200)} host ${h} first frame ${JSON.stringify(f).slice(0, 100)} → ${outcome}`);
     }
   }
   expectNoNewFailures();
-}, 600_000);
+}, 900_000);
+
+it(`/ssh/connect and /ssh/disconnect: hostile sandbox ids, bodies and session ids answer 4xx (${RUNS} runs each)`, async () => {
+  const printable = fc.string({ maxLength: 120 }).map((x) => x.replace(/[^\x20-\x7e]/g, ''));
+  const sandboxHeader = fc.option(fc.oneof(printable, fc.constantFrom(target.id, target.name, '', ' ', '../..', 'sbx_')), { nil: undefined });
+  const body = fc.oneof(
+    fc.json().map((j) => ({ contentType: 'application/json', body: Buffer.from(j) })),
+    fc.record({ cols: fc.anything(), rows: fc.anything() }).map((o) => ({ contentType: 'application/json', body: Buffer.from(JSON.stringify(o) ?? 'null') })),
+    upload,
+  );
+  for (const [sandboxId, b] of fc.sample(fc.tuple(sandboxHeader, body), { numRuns: RUNS })) {
+    const headers: Record<string, string> = { authorization: `Bearer ${server.ownerToken}` };
+    if (b.contentType) headers['content-type'] = b.contentType;
+    if (sandboxId !== undefined) headers['x-sandbox-id'] = sandboxId;
+    await send('POST /ssh/connect', '/ssh/connect', { method: 'POST', headers, body: b.body });
+  }
+  for (const sessionId of fc.sample(segment, { numRuns: RUNS })) {
+    await send('DELETE /ssh/disconnect', `/ssh/disconnect/${sessionId}`, { method: 'DELETE', headers: { authorization: `Bearer ${server.ownerToken}` } });
+  }
+  expectNoNewFailures();
+}, 300_000);
 
 it('still answers afterwards, and the sandbox still runs commands', async () => {
   expect((await api.query('io.pocketenv.server.describeServer')).status).toBe(200);
