@@ -59,6 +59,8 @@ function parseHostForm(value: string): PreviewHostForm {
     const pathHint = /^https?:\/\/[^*]/i.test(value) ? `; for path-form previews on one origin set POCKETENV_PREVIEW_PATH=${value} instead` : '';
     throw new Error(`${usage}${pathHint}; got ${JSON.stringify(value)}`);
   }
+  const notDns = `${usage}, under a DNS name (not an IP address); got ${JSON.stringify(value)}`;
+  if (isIP(wildcard[2]!.replace(/:\d*$/, '')) !== 0 || wildcard[2]!.startsWith('[')) throw new Error(notDns);
   let url: URL;
   try {
     url = new URL(`${wildcard[1]}://preview-label.${wildcard[2]}/`);
@@ -66,9 +68,7 @@ function parseHostForm(value: string): PreviewHostForm {
     throw new Error(`${usage}; got ${JSON.stringify(value)}`);
   }
   const domain = url.hostname.slice('preview-label.'.length);
-  if (url.username || url.password || !domain || isIP(domain) !== 0 || domain.startsWith('[') || domain.endsWith('.')) {
-    throw new Error(`${usage}, under a DNS name (not an IP address); got ${JSON.stringify(value)}`);
-  }
+  if (url.username || url.password || !domain || domain.endsWith('.')) throw new Error(notDns);
   return { protocol: wildcard[1]!.toLowerCase() as 'http' | 'https', domain, port: url.port ? `:${url.port}` : '' };
 }
 
