@@ -13,11 +13,11 @@ import http, { type IncomingMessage, type OutgoingHttpHeaders, type ServerRespon
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { AppContext } from '../context';
+import { KeyedSlots } from '../limits/keyed-slots';
 import type { UpgradeHandler } from '../features';
 import { headersForApp, headersFromApp } from './headers';
 import type { PreviewConfig } from './preview-config';
 import { parsePreviewRequest, type PreviewTarget } from './preview-url';
-import { PreviewSlots } from './slots';
 import { ActivityMeter, isRefusal, resolveUpstream, type Upstream } from './target';
 
 /** How long connecting to the app may take before the proxy answers 504. */
@@ -54,12 +54,13 @@ function plainAnswer(res: ServerResponse, status: number, message: string, extra
 export class PreviewProxy {
   private readonly activity: ActivityMeter;
   private readonly preview: PreviewConfig;
-  private readonly slots: PreviewSlots;
+  /** Open connections per preview (by port token), at most `maxConnections`. */
+  private readonly slots: KeyedSlots;
 
   constructor(private readonly ctx: AppContext) {
     this.activity = new ActivityMeter(ctx);
     this.preview = ctx.config.preview;
-    this.slots = new PreviewSlots(this.preview.maxConnections);
+    this.slots = new KeyedSlots(this.preview.maxConnections);
   }
 
   private busyMessage(): string {
