@@ -13,7 +13,7 @@
  * Each preview is its own browser origin, apart from the API's, the dashboard's, VS Code's and
  * every other preview's: an app's scripts cannot read another origin, its cookies stay on its
  * host, and the app owns every path of it (absolute links work). Browsers and curl resolve
- * `*.localhost` to loopback (RFC 6761); Node's resolver does not (test/helpers' `httpRequest`).
+ * `*.localhost` to loopback (RFC 6761); Node's resolver does not (tests use `fetchPreview` from ./testing).
  *
  * The path form `<origin>/preview/<port>-<token>/` puts every preview on the API's origin, so it
  * is served only when POCKETENV_PREVIEW_PATH asks for it (for clients that are not browsers),
