@@ -1,5 +1,5 @@
 import { pocketenv, sandbox } from '@pocketenv/sdk';
-import { startTestServer } from '@pocketenv/server/testing';
+import { fetchPreview, startTestServer } from '@pocketenv/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './run-cli';
 
@@ -17,7 +17,8 @@ describe('pocketenv service, expose, ports and volume', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  const statusOf = async (url: string) => (await fetch(url)).status;
+  // Preview URLs are on `*.localhost` hosts, which Node's resolver does not resolve (browsers and curl do).
+  const statusOf = async (url: string) => (await fetchPreview(url)).status;
 
   beforeAll(async () => {
     server = await startTestServer();
@@ -39,7 +40,7 @@ describe('pocketenv service, expose, ports and volume', () => {
     const [port] = JSON.parse(listed.stdout);
     expect(port).toMatchObject({ port: 8080, description: 'service web' });
     await eventually('the preview', async () => (await statusOf(port.previewUrl)) === 200);
-    expect(await (await fetch(port.previewUrl)).text()).toBe('hello from the cli box\n');
+    expect(await (await fetchPreview(port.previewUrl)).text()).toBe('hello from the cli box\n');
 
     const table = await cli('service', 'ls', 'cli-att');
     const [header, row] = table.stdout.trimEnd().split('\n');

@@ -1,4 +1,4 @@
-import { startTestServer } from '@pocketenv/server/testing';
+import { fetchPreview, startTestServer } from '@pocketenv/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Client,
@@ -35,7 +35,8 @@ describe('runtime attachments through the SDK', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  const statusOf = async (url: string) => (await fetch(url)).status;
+  // Preview URLs are on `*.localhost` hosts, which Node's resolver does not resolve (browsers and curl do).
+  const statusOf = async (url: string) => (await fetchPreview(url)).status;
 
   beforeAll(async () => {
     server = await startTestServer();
@@ -88,7 +89,7 @@ describe('runtime attachments through the SDK', () => {
       expect(port).toMatchObject({ port: 8080 });
       url = port!.previewUrl!;
       const body = await eventually('the preview', async () => {
-        const res = await fetch(url);
+        const res = await fetchPreview(url);
         return res.status === 200 ? res.text() : undefined;
       });
       expect(body).toBe('hello from the sandbox\n');

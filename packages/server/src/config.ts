@@ -5,6 +5,10 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Provider } from '@pocketenv/runtime';
+import { parseDuration } from './durations';
+import { resolvePreviewConfig, type PreviewConfig } from './ports/preview-config';
+
+export { parseDuration } from './durations';
 
 export interface ServerOptions {
   /** Where the database, keys, token.json and provider state live. Default $POCKETENV_DATA_DIR or ~/.pocketenv. */
@@ -38,6 +42,8 @@ export interface ServerConfig {
   jsonLimitBytes: number;
   /** Host part of local actors' did:web identifiers. */
   didHost: string;
+  /** How previews are addressed and how long the proxy waits for apps (POCKETENV_PREVIEW_*). */
+  preview: PreviewConfig;
 }
 
 export const DEFAULT_PORT = 8789;
@@ -66,6 +72,7 @@ export function resolveConfig(opts: ServerOptions = {}): ServerConfig {
     log: opts.log ?? (env.POCKETENV_LOG !== undefined ? env.POCKETENV_LOG !== '0' && env.POCKETENV_LOG !== 'false' : !env.VITEST),
     jsonLimitBytes: JSON_LIMIT_BYTES,
     didHost: env.POCKETENV_DID_HOST || 'localhost',
+    preview: resolvePreviewConfig(env),
   };
 }
 
@@ -75,13 +82,4 @@ function parsePort(value: string): number {
     throw new Error(`POCKETENV_PORT must be an integer between 0 and 65535, got ${JSON.stringify(value)}`);
   }
   return port;
-}
-
-/** Parses `500ms`, `30s`, `15m`, `1h`; a bare number means seconds. */
-export function parseDuration(value: string, name: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(value);
-  if (!match) throw new Error(`${name} must be a duration such as 900, 30s, 15m or 1h; got ${JSON.stringify(value)}`);
-  const amount = Number(match[1]);
-  const unitMs = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
-  return Math.round(amount * unitMs);
 }

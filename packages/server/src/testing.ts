@@ -12,6 +12,8 @@ import type { ServerOptions } from './config';
 import type { IssuedToken } from './identity/actors';
 import { launch, type RunningServer } from './server';
 
+export { fetchPreview, localhostLookup, type PreviewRequestInit } from './testing-http';
+
 export interface TestServer extends RunningServer {
   /** Creates another local actor with a fresh token. */
   /** A local actor with a new token (valid for `ttlMs` when given). */

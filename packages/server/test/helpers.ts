@@ -104,6 +104,17 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
   }
 }
 
+/** The preview-proxy test app (fixtures/preview-app.py), started in a sandbox on `port`; resolves once it listens. */
+export async function startPreviewApp(api: Api, sandboxId: string, port: number): Promise<void> {
+  const app = (await fs.readFile(path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'preview-app.py'))).toString('base64');
+  const run = await api.exec(sandboxId, `mkdir -p /opt/app && echo ${app} | base64 -d > /opt/app/app.py && setsid -f python3 /opt/app/app.py ${port} > /dev/null 2>&1`);
+  if (run.exitCode !== 0) throw new Error(`could not start the preview app: ${run.stderr}`);
+  await waitFor(`app on port ${port}`, async () => {
+    const probe = await api.exec(sandboxId, `python3 -c "import socket; socket.create_connection(('127.0.0.1', ${port}), 1)" 2>/dev/null && echo up`);
+    return probe.stdout.includes('up') ? true : undefined;
+  }, 30_000, 100);
+}
+
 // --- a server as a child process -----------------------------------------------------------
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');

@@ -1,10 +1,11 @@
 /**
  * Browser VS Code through exposeVscode: code-server (built once per machine into the shared
  * tools dir; the first run builds it) starts inside a plain debian sandbox — no Node in the base —
- * and its preview URL serves the editor to the owner, who signs in with the ticket in the URL
- * and gets a cookie. Without the ticket or the cookie, nothing reaches code-server.
+ * and its preview URL, on a host of its own (`1024-<token>.localhost`), serves the editor to the
+ * owner, who signs in with the ticket in the URL and gets a cookie scoped to that host only.
+ * Without the ticket or the cookie, nothing reaches code-server; the API's origin never serves it.
  */
-import { startTestServer } from '@pocketenv/server/testing';
+import { fetchPreview, localhostLookup, startTestServer } from '@pocketenv/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { Api, expectOk } from './helpers';
@@ -13,7 +14,7 @@ type TestServer = Awaited<ReturnType<typeof startTestServer>>;
 
 /** GET without following redirects (as a browser's first hop), optionally with a cookie. */
 function get(url: string, cookie?: string): Promise<Response> {
-  return fetch(url, { redirect: 'manual', headers: cookie ? { cookie } : {} });
+  return fetchPreview(url, { headers: cookie ? { cookie } : {} });
 }
 
 describe('VS Code (exposeVscode)', () => {
@@ -35,14 +36,19 @@ describe('VS Code (exposeVscode)', () => {
     await server?.close();
   });
 
-  it('gives the owner the editor: the ticket in the URL becomes a cookie, then the page loads', async () => {
+  it('gives the owner the editor on a host of its own: the ticket in the URL becomes a host-only cookie, then the page loads', async () => {
     expect(previewUrl.searchParams.get('pe_ticket')).toMatch(/^\d+\.[A-Za-z0-9_-]{43}$/);
+    // Its own origin: not the API's, and (a different label) not any other preview's.
+    expect(previewUrl.hostname).toMatch(/^1024-[a-z2-7]{20}\.localhost$/);
+    expect(previewUrl.origin).not.toBe(new URL(server.url).origin);
     const signIn = await get(previewUrl.toString());
     expect(signIn.status).toBe(303);
     const location = new URL(signIn.headers.get('location')!, previewUrl);
+    expect(location.host).toBe(previewUrl.host);
     expect(location.searchParams.has('pe_ticket')).toBe(false);
     const setCookie = signIn.headers.getSetCookie()[0]!;
-    expect(setCookie).toMatch(/^pocketenv_ide=[^;]+; Path=\/preview\/1024-[a-z2-7]{20}\/; Max-Age=\d+; HttpOnly; SameSite=Lax/);
+    // No Domain attribute: the browser sends it to this host only, never to the API or another preview.
+    expect(setCookie).toMatch(/^pocketenv_ide=[^;]+; Path=\/; Max-Age=\d+; HttpOnly; SameSite=Lax$/);
     const cookie = setCookie.split(';')[0]!;
 
     // code-server may redirect (e.g. to add ?folder=); follow by hand, keeping the cookie.
@@ -72,8 +78,12 @@ describe('VS Code (exposeVscode)', () => {
     expect((await get(forged.toString())).status).toBe(401);
     expect((await get(bare.toString(), 'pocketenv_ide=1.x')).status).toBe(401);
 
+    // The API's origin never serves it, cookie or not.
+    const onApi = await fetchPreview(`${server.url}/preview/${previewUrl.hostname.split('.')[0]}/`, { headers: { cookie: 'pocketenv_ide=1.x' } });
+    expect(onApi.status).toBe(404);
+
     // code-server's WebSocket (what the editor runs on) is gated the same way.
-    const ws = new WebSocket(bare.toString().replace(/^http/, 'ws'));
+    const ws = new WebSocket(bare.toString().replace(/^http/, 'ws'), { lookup: localhostLookup });
     const refused = await new Promise<number>((resolve) => {
       ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
       ws.on('open', () => resolve(101));
@@ -90,7 +100,7 @@ describe('VS Code (exposeVscode)', () => {
 
   it('asking again reuses the running code-server and the same preview, with a fresh ticket', async () => {
     const again = new URL(expectOk(await alice.procedure('io.pocketenv.sandbox.exposeVscode', { id: box.name }, {})).previewUrl);
-    expect(again.pathname).toBe(previewUrl.pathname);
+    expect(again.host).toBe(previewUrl.host);
     expect((await get(again.toString())).status).toBe(303);
     const count = await alice.exec(box.id, 'ps -eo args= | grep -c "[c]ode-server/out/node/entry.js"');
     expect(count.stdout.trim()).toBe('1');

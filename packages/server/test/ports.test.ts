@@ -1,64 +1,33 @@
 /**
  * Exposed ports and the preview proxy, through a real server and real sandboxes: a preview
- * URL reaches an app in the sandbox over HTTP and WebSocket, in the path form and the host
- * form; unexposing kills the URL; ports survive stop/start; the proxy only ever reaches the
- * sandbox the token belongs to; another actor gets 404 everywhere.
+ * URL — host form, `http://<port>-<token>.localhost:<server port>/`, by default — reaches an app
+ * in the sandbox over HTTP and WebSocket; unexposing kills the URL; ports survive stop/start;
+ * the proxy only ever reaches the sandbox the token belongs to; another actor gets 404
+ * everywhere. What crosses the proxy, timeouts and the path form: safety/preview-origin.test.ts.
  */
-import fs from 'node:fs';
-import http from 'node:http';
-import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startTestServer, type TestServer } from '../src/testing';
-import { Api, expectOk, waitFor } from './helpers';
-
-const APP = fs.readFileSync(path.join(import.meta.dirname, 'fixtures', 'preview-app.py')).toString('base64');
+import { fetchPreview, localhostLookup, startTestServer, type TestServer } from '../src/testing';
+import { Api, expectOk, startPreviewApp } from './helpers';
 
 let server: TestServer;
 let api: Api;
 let box: any;
 
-interface Answer {
-  status: number;
-  body: string;
-  headers: http.IncomingHttpHeaders;
-}
-
-/** GET through the server, optionally with another Host header (the host form needs a name Node cannot resolve). */
-function get(url: string, host?: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { headers: host ? { host } : {}, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-async function startApp(sandboxId: string, port: number): Promise<void> {
-  const run = await api.exec(sandboxId, `mkdir -p /opt/app && echo ${APP} | base64 -d > /opt/app/app.py && setsid -f python3 /opt/app/app.py ${port} > /dev/null 2>&1`);
-  expect(run.exitCode).toBe(0);
-  await waitFor(`app on port ${port}`, async () => {
-    const probe = await api.exec(sandboxId, `python3 -c "import socket; socket.create_connection(('127.0.0.1', ${port}), 1)" 2>/dev/null && echo up`);
-    return probe.stdout.includes('up') ? true : undefined;
-  }, 30_000, 100);
-}
-
 async function expose(sandboxId: string, port: number, description?: string): Promise<string> {
   return expectOk(await api.procedure('io.pocketenv.sandbox.exposePort', { id: sandboxId }, { port, ...(description ? { description } : {}) })).previewUrl;
 }
 
-/** `<port>-<token>.localhost:<server port>`: the Host of the host form for a path-form URL. */
-function hostFormHost(previewUrl: string): string {
-  const label = new URL(previewUrl).pathname.split('/')[2]!;
-  return `${label}.localhost:${server.port}`;
+/** GET through the server on loopback with another Host header (any host, not only *.localhost). */
+function getAs(host: string, path = '/'): Promise<Response> {
+  return fetchPreview(`${server.url}${path}`, { headers: { host } });
 }
+
+const labelOf = (previewUrl: string) => new URL(previewUrl).hostname.split('.')[0]!;
 
 function wsEcho(url: string, message: string, host?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers: host ? { host } : {} });
+    const ws = new WebSocket(url, { headers: host ? { host } : {}, lookup: localhostLookup });
     ws.on('open', () => ws.send(message));
     ws.on('message', (data) => {
       resolve(data.toString());
@@ -73,63 +42,65 @@ beforeAll(async () => {
   server = await startTestServer();
   api = new Api(server.url, server.ownerToken);
   box = await api.create({ name: 'ports-box' });
-  await startApp(box.id, 9000);
+  await startPreviewApp(api, box.id, 9000);
 });
 
 afterAll(async () => {
   await server?.close();
 });
 
-afterEach(() => {
-  delete process.env.POCKETENV_PREVIEW_URL;
-});
-
 describe('exposePort', () => {
-  it('gives a preview URL that reaches the port over HTTP, and getExposedPorts lists it', async () => {
+  it('gives a host-form preview URL, its own origin, that reaches the port over HTTP; getExposedPorts lists it', async () => {
     const previewUrl = await expose(box.id, 9000, 'the app');
-    expect(previewUrl).toMatch(new RegExp(`^${server.url}/preview/9000-[a-z2-7]{20}/$`));
+    expect(previewUrl).toMatch(new RegExp(`^http://9000-[a-z2-7]{20}\\.localhost:${server.port}/$`));
+    expect(new URL(previewUrl).origin).not.toBe(new URL(server.url).origin);
 
-    const answer = await get(`${previewUrl}some/page?x=1`);
+    const answer = await fetchPreview(`${previewUrl}some/page?x=1`);
     expect(answer.status).toBe(200);
-    const seen = JSON.parse(answer.body);
-    // The app sees its own path; the prefix is announced in X-Forwarded-Prefix.
-    expect(seen).toMatchObject({ path: '/some/page?x=1', prefix: new URL(previewUrl).pathname.replace(/\/$/, '') });
+    // The app sees its own path and its own Host; there is no prefix.
+    expect(await answer.json()).toMatchObject({ path: '/some/page?x=1', host: new URL(previewUrl).host, prefix: null });
 
     expect(expectOk(await api.query('io.pocketenv.sandbox.getExposedPorts', { id: box.name }))).toEqual({
       ports: [{ port: 9000, description: 'the app', previewUrl }],
       total: 1,
     });
-    // Without the slash after the label, relative links would resolve wrongly: redirected.
-    const bare = await get(previewUrl.replace(/\/$/, '?q=1'));
-    expect(bare).toMatchObject({ status: 308, headers: { location: `${new URL(previewUrl).pathname}?q=1` } });
   });
 
-  it('serves the same port in the host form, where the app owns every path of the host', async () => {
+  it('the app owns every path of its host, the API\'s paths included', async () => {
     const previewUrl = expectOk(await api.query('io.pocketenv.sandbox.getExposedPorts', { id: box.id })).ports[0].previewUrl;
-    const host = hostFormHost(previewUrl);
     for (const p of ['/', '/xrpc/io.pocketenv.sandbox.getSandboxes', '/preview/x']) {
-      const answer = await get(`${server.url}${p}`, host);
+      const answer = await fetchPreview(new URL(p, previewUrl));
       expect(answer.status).toBe(200);
-      expect(JSON.parse(answer.body)).toEqual({ path: p, host, prefix: null });
+      expect(await answer.json()).toMatchObject({ path: p, host: new URL(previewUrl).host });
     }
-    // The domain part does not matter (it is only how the name reaches the server); the token does.
-    const elsewhere = await get(`${server.url}/`, host.replace('localhost', 'preview.example.test'));
-    expect(elsewhere.status).toBe(200);
   });
 
-  it('answers with the host form when POCKETENV_PREVIEW_URL has a wildcard', async () => {
-    process.env.POCKETENV_PREVIEW_URL = `http://*.localhost:${server.port}`;
-    const { ports } = expectOk(await api.query('io.pocketenv.sandbox.getExposedPorts', { id: box.id }));
-    expect(ports[0].previewUrl).toMatch(new RegExp(`^http://9000-[a-z2-7]{20}\\.localhost:${server.port}/$`));
-    const answer = await get(`${server.url}/`, new URL(ports[0].previewUrl).host);
-    expect(JSON.parse(answer.body)).toMatchObject({ path: '/' });
-  });
-
-  it('carries WebSockets to the port, in both forms', async () => {
+  it('claims exactly `<port>-<token>.localhost` hosts (any case, any port); every other host reaches the API untouched', async () => {
     const previewUrl = expectOk(await api.query('io.pocketenv.sandbox.getExposedPorts', { id: box.id })).ports[0].previewUrl;
-    const wsUrl = previewUrl.replace(/^http/, 'ws');
-    expect(await wsEcho(`${wsUrl}chat`, 'hello')).toBe('echo:/chat:hello');
-    expect(await wsEcho(`ws://127.0.0.1:${server.port}/live`, 'hi there', hostFormHost(previewUrl))).toBe('echo:/live:hi there');
+    const label = labelOf(previewUrl);
+    const claimed = await getAs(`${label.toUpperCase()}.LocalHost:${server.port}`);
+    expect(await claimed.json()).toMatchObject({ path: '/' });
+    // Another domain, a deeper or altered name, the CLI's terminal hosts: the API answers.
+    for (const host of [`${label}.example.test`, `x.${label}.localhost`, `${label}x.localhost`, `${label}.localhost.example.test`, `debian.localhost:${server.port}`, 'localhost']) {
+      const answer = await getAs(host);
+      expect(answer.status, host).toBe(200);
+      expect(await answer.json(), host).toMatchObject({ service: 'pocketenv' });
+    }
+    expect((await getAs(`debian.localhost:${server.port}`, '/xrpc/io.pocketenv.server.describeServer')).status).toBe(200);
+  });
+
+  it('does not serve the path form unless configured: /preview/<label>/ on the API is the API\'s 404', async () => {
+    const previewUrl = expectOk(await api.query('io.pocketenv.sandbox.getExposedPorts', { id: box.id })).ports[0].previewUrl;
+    const onApi = await fetchPreview(`${server.url}/preview/${labelOf(previewUrl)}/`);
+    expect(onApi.status).toBe(404);
+    expect(await onApi.text()).not.toContain('"path"');
+    await expect(wsEcho(`ws://127.0.0.1:${server.port}/preview/${labelOf(previewUrl)}/`, 'x')).rejects.toThrow('upgrade refused: 404');
+  });
+
+  it('carries WebSockets to the port', async () => {
+    const previewUrl = expectOk(await api.query('io.pocketenv.sandbox.getExposedPorts', { id: box.id })).ports[0].previewUrl;
+    expect(await wsEcho(`${previewUrl.replace(/^http/, 'ws')}chat`, 'hello')).toBe('echo:/chat:hello');
+    expect(await wsEcho(`ws://127.0.0.1:${server.port}/live`, 'hi there', new URL(previewUrl).host)).toBe('echo:/live:hi there');
   });
 
   it('refuses a second expose of the same port (409) and ports outside 1025..65535 (400)', async () => {
@@ -144,59 +115,60 @@ describe('exposePort', () => {
 
 describe('what the proxy will not reach', () => {
   it('a port that is not exposed, even when something listens on it', async () => {
-    await startApp(box.id, 9001);
+    await startPreviewApp(api, box.id, 9001);
     const valid = expectOk(await api.query('io.pocketenv.sandbox.getExposedPorts', { id: box.id })).ports[0].previewUrl as string;
-    const token = new URL(valid).pathname.split('/')[2]!.split('-')[1]!;
+    const token = labelOf(valid).split('-')[1]!;
     // The token of port 9000 does not open port 9001 (nor any other port).
     for (const port of [9001, 22, 8789]) {
-      expect((await get(`${server.url}/preview/${port}-${token}/`)).status).toBe(404);
-      expect((await get(`${server.url}/`, `${port}-${token}.localhost`)).status).toBe(404);
+      const answer = await getAs(`${port}-${token}.localhost:${server.port}`);
+      expect(answer.status).toBe(404);
+      expect(await answer.text()).toContain('No exposed port here');
     }
-    expect((await get(`${server.url}/preview/9001-${'a'.repeat(20)}/`)).status).toBe(404);
-    await expect(wsEcho(`ws://127.0.0.1:${server.port}/preview/9001-${token}/`, 'x')).rejects.toThrow('upgrade refused: 404');
+    expect((await getAs(`9001-${'a'.repeat(20)}.localhost`)).status).toBe(404);
+    await expect(wsEcho(`ws://127.0.0.1:${server.port}/`, 'x', `9001-${token}.localhost`)).rejects.toThrow('upgrade refused: 404');
   });
 
   it('an unexposed port: its URL stops working for good, and a new expose makes a new URL', async () => {
     const first = await expose(box.id, 9001);
-    expect((await get(first)).status).toBe(200);
+    expect((await fetchPreview(first)).status).toBe(200);
     expectOk(await api.procedure('io.pocketenv.sandbox.unexposePort', { id: box.id }, { port: 9001 }));
-    expect((await get(first)).status).toBe(404);
+    expect((await fetchPreview(first)).status).toBe(404);
     await expect(wsEcho(first.replace(/^http/, 'ws'), 'x')).rejects.toThrow('upgrade refused: 404');
     // Unexposing again is not an error.
     expectOk(await api.procedure('io.pocketenv.sandbox.unexposePort', { id: box.id }, { port: 9001 }));
 
     const second = await expose(box.id, 9001);
     expect(second).not.toBe(first);
-    expect((await get(second)).status).toBe(200);
-    expect((await get(first)).status).toBe(404);
+    expect((await fetchPreview(second)).status).toBe(200);
+    expect((await fetchPreview(first)).status).toBe(404);
   });
 
   it('an exposed port nothing listens on answers 502', async () => {
     const url = await expose(box.id, 9009);
-    const answer = await get(url);
+    const answer = await fetchPreview(url);
     expect(answer.status).toBe(502);
-    expect(answer.body).toContain('Nothing answers on port 9009');
+    expect(await answer.text()).toContain('Nothing answers on port 9009');
   });
 });
 
 describe('stop and start', () => {
   it('keeps exposed ports: the same URL answers 503 while stopped and reaches the app again after start', async () => {
     const sb = await api.create({ name: 'ports-restart' });
-    await startApp(sb.id, 9100);
+    await startPreviewApp(api, sb.id, 9100);
     const url = await expose(sb.id, 9100);
-    expect((await get(url)).status).toBe(200);
+    expect((await fetchPreview(url)).status).toBe(200);
 
     await api.stop(sb.id);
-    const stopped = await get(url);
+    const stopped = await fetchPreview(url);
     expect(stopped.status).toBe(503);
-    expect(stopped.body).toContain('ports-restart is stopped');
+    expect(await stopped.text()).toContain('ports-restart is stopped');
 
     await api.start(sb.id);
-    await startApp(sb.id, 9100); // processes do not survive a stop; the exposed port does
+    await startPreviewApp(api, sb.id, 9100); // processes do not survive a stop; the exposed port does
     expect(expectOk(await api.query('io.pocketenv.sandbox.getExposedPorts', { id: sb.id })).ports).toEqual([{ port: 9100, previewUrl: url }]);
-    expect((await get(url)).status).toBe(200);
+    expect((await fetchPreview(url)).status).toBe(200);
     await api.delete(sb.id);
-    expect((await get(url)).status).toBe(404);
+    expect((await fetchPreview(url)).status).toBe(404);
   });
 });
 

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launch } from '../src/server';
-import { startTestServer, type TestServer } from '../src/testing';
+import { fetchPreview, startTestServer, type TestServer } from '../src/testing';
 import { Api, expectOk, waitFor } from './helpers';
 
 let server: TestServer;
@@ -31,7 +31,7 @@ async function previewUrlOf(sandboxId: string, port: number): Promise<string> {
 
 /** The status of a GET, or 0 when the proxy itself cannot be reached. */
 async function statusOf(url: string): Promise<number> {
-  return (await fetch(url).catch(() => ({ status: 0 }))).status;
+  return (await fetchPreview(url).catch(() => ({ status: 0 }))).status;
 }
 
 async function logs(serviceId: string, lines?: number): Promise<string[]> {
@@ -67,7 +67,7 @@ describe('a supervised HTTP server', () => {
 
     url = await previewUrlOf(box.id, 8080);
     const body = await waitFor('the web service to answer', async () => {
-      const res = await fetch(url).catch(() => undefined);
+      const res = await fetchPreview(url).catch(() => undefined);
       return res?.status === 200 ? res.text() : undefined;
     }, 30_000, 100);
     expect(body).toBe('served by the web service\n');
@@ -111,7 +111,7 @@ describe('a supervised HTTP server', () => {
     const s = await serviceNamed(box.id, 'web');
     expect(s).toMatchObject({ status: 'RUNNING', command: 'exec python3 -m http.server 8080 --directory /etc' });
     const hostname = await waitFor('the new command to serve', async () => {
-      const res = await fetch(`${url}hostname`).catch(() => undefined);
+      const res = await fetchPreview(`${url}hostname`).catch(() => undefined);
       return res?.status === 200 ? res.text() : undefined;
     }, 30_000, 100);
     expect(hostname).toBe('services-box\n');

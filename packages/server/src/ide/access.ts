@@ -6,8 +6,8 @@
  *   1. exposeVscode (owner only) returns the preview URL plus `?pe_ticket=<ticket>`: a ticket
  *      for THAT port's URL, valid for TICKET_TTL_MS.
  *   2. The first request carrying a valid ticket gets a session cookie (HttpOnly, SameSite=Lax,
- *      scoped to the preview's path or host, valid for SESSION_TTL_MS) and a redirect to the
- *      clean URL.
+ *      host-only: VS Code's own preview host, never the API's nor another preview's; valid for
+ *      SESSION_TTL_MS) and a redirect to the clean URL.
  *   3. Every later request to that preview (pages, assets, WebSockets) needs the cookie; without
  *      it, or with a forged or expired one, the answer is 401 and nothing reaches code-server.
  *
@@ -16,10 +16,12 @@
  * port token they are bound to). Nothing is stored.
  */
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { OUR_COOKIE_PREFIX } from '../cookies';
 import type { BoxKeyPair } from '../keys';
 
 export const TICKET_PARAM = 'pe_ticket';
-export const SESSION_COOKIE = 'pocketenv_ide';
+/** Named like every cookie of ours (cookies.ts), so no preview app can set it nor be sent it. */
+export const SESSION_COOKIE = `${OUR_COOKIE_PREFIX}ide`;
 export const TICKET_TTL_MS = 10 * 60_000;
 export const SESSION_TTL_MS = 12 * 60 * 60_000;
 
@@ -51,13 +53,4 @@ export class IdeAccess {
   private mac(purpose: Purpose, portToken: string, expires: number): string {
     return createHmac('sha256', this.key).update(`${purpose}\n${portToken}\n${expires}`).digest('base64url');
   }
-}
-
-/** The value of one cookie in a Cookie header. */
-export function cookieValue(header: string | undefined, name: string): string | undefined {
-  for (const part of (header ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
 }

@@ -2,14 +2,15 @@
  * Browser VS Code (`io.pocketenv.sandbox.exposeVscode`): code-server, built once per machine
  * into a shared read-only tools dir (runtime `ensureCodeServer`) that the local provider mounts
  * into every sandbox at /opt/pocketenv/tools, started inside the sandbox on demand, reached
- * through the preview proxy on port 1024, and gated so only the owner gets in (access.ts, gate.ts).
+ * through the preview proxy on port 1024 in the host form (its own browser origin), and gated so
+ * only the owner gets in (access.ts, gate.ts).
  */
 import type { RequestHandler } from 'express';
 import { ensureCodeServer } from '@pocketenv/runtime';
 import type { AppContext } from '../context';
 import { InvalidStateError, NotImplementedError } from '../errors';
 import type { Feature } from '../features';
-import { exposeInternalPort, previewUrlFor, serveBeforeRoutes } from '../ports/index';
+import { exposeInternalPort, hostFormUrl, serveBeforeRoutes } from '../ports/index';
 import { ownedSandbox } from '../xrpc/lookup';
 import { authedMethod } from '../xrpc/method';
 import { IdeAccess, TICKET_PARAM } from './access';
@@ -47,7 +48,7 @@ export const ideFeature: Feature = {
       });
       await startCodeServer(ctx, record, tool, VSCODE_PORT);
       const row = await exposeInternalPort(ctx, record, VSCODE_PORT, { description: 'VS Code Server' });
-      const url = new URL(previewUrlFor(req, row));
+      const url = new URL(hostFormUrl(ctx.config.preview, req, row));
       url.searchParams.set(TICKET_PARAM, accessOf(ctx).issue('ticket', row.token));
       log.info('vscode exposed', { sandbox: record.id });
       return { previewUrl: url.toString() };
@@ -55,9 +56,9 @@ export const ideFeature: Feature = {
   },
   registerRoutes(app, ctx) {
     // The gate guards the preview proxy, so it must run before it (and before the server's own routes).
-    serveBeforeRoutes(app, gateHttp(accessOf(ctx)) as RequestHandler);
+    serveBeforeRoutes(app, gateHttp(accessOf(ctx), ctx.config.preview) as RequestHandler);
   },
   upgrade(ctx) {
-    return gateUpgrade(accessOf(ctx));
+    return gateUpgrade(accessOf(ctx), ctx.config.preview);
   },
 };

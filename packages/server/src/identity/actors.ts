@@ -47,6 +47,12 @@ export class ActorStore {
       .executeTakeFirst();
   }
 
+  /** Whether this server ever issued the token (active, expired or revoked alike). */
+  async wasIssued(token: string): Promise<boolean> {
+    const row = await this.db.selectFrom('tokens').select('id').where('token_hash', '=', hashToken(token)).executeTakeFirst();
+    return row !== undefined;
+  }
+
   async findByDidOrHandle(identifier: string): Promise<Actor | undefined> {
     return this.db
       .selectFrom('actors')

@@ -8,6 +8,7 @@
 import type { Actor, SandboxRecord } from '../db/schema';
 import type { SandboxRepository } from '../sandboxes/repository';
 import { KeyedMutex } from '../sandboxes/keyed-mutex';
+import { KeyedSlots } from './keyed-slots';
 import { RateLimitError } from '../errors';
 import type { LimitsConfig } from './config';
 import { setRetryAfter } from './retry-after';
@@ -19,12 +20,14 @@ const EXEC_RETRY_AFTER_S = 1;
 
 export class SandboxQuotas {
   private readonly locks = new KeyedMutex();
-  private readonly runningExecs = new Map<string, number>();
+  private readonly execSlots: KeyedSlots;
 
   constructor(
     private readonly sandboxes: SandboxRepository,
     private readonly limits: LimitsConfig,
-  ) {}
+  ) {
+    this.execSlots = new KeyedSlots(limits.maxConcurrentExec);
+  }
 
   /** Runs `insert` if the owner is below both quotas (a new sandbox is created running). */
   create<T>(owner: Actor, insert: () => Promise<T>): Promise<T> {
@@ -58,19 +61,11 @@ export class SandboxQuotas {
     const owner = record.owner_id;
     const max = this.limits.maxConcurrentExec;
     if (!owner || max <= 0) return () => undefined;
-    const current = this.runningExecs.get(owner) ?? 0;
-    if (current >= max) {
+    const release = this.execSlots.take(owner);
+    if (!release) {
       throw this.refuse(`you have ${max} commands running, the most this server allows (POCKETENV_MAX_CONCURRENT_EXEC); wait for one to end`, EXEC_RETRY_AFTER_S);
     }
-    this.runningExecs.set(owner, current + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const left = (this.runningExecs.get(owner) ?? 1) - 1;
-      if (left > 0) this.runningExecs.set(owner, left);
-      else this.runningExecs.delete(owner);
-    };
+    return release;
   }
 
   private refuse(message: string, retryAfterS = QUOTA_RETRY_AFTER_S): RateLimitError {

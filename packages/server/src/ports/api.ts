@@ -1,20 +1,19 @@
 /**
  * For other features that need a port of a sandbox reachable from outside (the IDE exposes
  * code-server on 1024 this way): expose it like exposePort does, without the 1025 minimum,
- * and build its preview URL.
+ * and build its host-form URL (its own browser origin, whatever form exposePort answers with).
  */
-import type { IncomingMessage } from 'node:http';
 import type { AppContext } from '../context';
 import type { SandboxRecord } from '../db/schema';
-import { previewUrlFor } from './preview-url';
+import { hostFormUrl } from './preview-url';
 import { findPort, insertPorts, newPortRow, type PortRow } from './repository';
 
-export { previewUrlFor } from './preview-url';
+export { hostFormUrl } from './preview-url';
 export type { PortRow } from './repository';
 
 /**
  * Exposes `port` of an (already owner-checked) sandbox unless it already is; returns its row
- * (`previewUrlFor(req, row)` turns it into the URL). Idempotent.
+ * (`hostFormUrl(ctx.config.preview, req, row)` turns it into the URL). Idempotent.
  */
 export async function exposeInternalPort(ctx: AppContext, record: SandboxRecord, port: number, opts: { description?: string } = {}): Promise<PortRow> {
   const existing = await findPort(ctx.db, record.id, port);
@@ -29,10 +28,4 @@ export async function exposeInternalPort(ctx: AppContext, record: SandboxRecord,
     if (raced) return raced;
     throw err;
   }
-}
-
-/** The preview URL of `port` when it is exposed, else undefined. */
-export async function exposedPreviewUrl(ctx: AppContext, req: Pick<IncomingMessage, 'headers' | 'socket'>, record: SandboxRecord, port: number): Promise<string | undefined> {
-  const row = await findPort(ctx.db, record.id, port);
-  return row ? previewUrlFor(req, row) : undefined;
 }

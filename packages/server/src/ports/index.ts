@@ -2,16 +2,15 @@
  * Exposed ports and the preview proxy: exposePort/unexposePort/getExposedPorts, and the
  * HTTP + WebSocket proxy that makes a preview URL reach `<sandbox address>:<port>`.
  * Ports are rows, so they survive stop/start; the proxy works whenever the sandbox runs.
- * Other features: see ./api.ts (exposeInternalPort, previewUrlFor).
+ * Other features: see ./api.ts (exposeInternalPort, hostFormUrl).
  */
 import type { Express, RequestHandler } from 'express';
 import type { AppContext } from '../context';
 import type { Feature } from '../features';
 import { registerPortMethods } from './methods';
-import { configuredPreviewBase } from './preview-url';
 import { PreviewProxy } from './proxy';
 
-export { exposeInternalPort, exposedPreviewUrl, previewUrlFor, type PortRow } from './api';
+export { exposeInternalPort, hostFormUrl, type PortRow } from './api';
 
 const proxies = new WeakMap<AppContext, PreviewProxy>();
 
@@ -39,11 +38,22 @@ export function serveBeforeRoutes(app: Express, handler: RequestHandler): void {
   stack.splice(firstRoute < 0 ? stack.length : firstRoute, 0, layer);
 }
 
+/**
+ * `*.localhost` resolves to loopback on the machine that opens the URL: a server reachable from
+ * other machines with the default preview setting hands them URLs that point at themselves.
+ */
+function warnWhenOnlyLocal(ctx: AppContext): void {
+  const loopback = ctx.config.host === 'localhost' || ctx.config.host === '::1' || ctx.config.host.startsWith('127.');
+  if (ctx.config.preview.host.domain === 'localhost' && !loopback) {
+    ctx.log.warn('preview URLs use *.localhost, which only resolves on the machine that opens them; set POCKETENV_PREVIEW_URL (e.g. https://*.preview.example.com) for other machines', { host: ctx.config.host });
+  }
+}
+
 export const portsFeature: Feature = {
   name: 'ports',
   registerXrpc(server, ctx) {
-    configuredPreviewBase(); // a bad POCKETENV_PREVIEW_URL stops the server at start, not at the first expose
     registerPortMethods(server, ctx);
+    warnWhenOnlyLocal(ctx);
   },
   registerRoutes(app, ctx) {
     serveBeforeRoutes(app, proxyOf(ctx).handle as RequestHandler);

@@ -16,7 +16,7 @@ export function registerPortMethods(server: Server, ctx: AppContext): void {
     const row = newPortRow(record.id, input.port, input.description ?? null);
     await insertPorts(ctx.db, [row]);
     ctx.log.info('port.exposed', { sandbox: record.id, port: row.port });
-    return { previewUrl: previewUrlFor(req, row) };
+    return { previewUrl: previewUrlFor(ctx.config.preview, req, row) };
   });
 
   authedMethod(server, ctx, 'io.pocketenv.sandbox.unexposePort', async ({ actor, params, input }) => {
@@ -32,7 +32,7 @@ export function registerPortMethods(server: Server, ctx: AppContext): void {
     const ports = rows.map((row) => ({
       port: row.port,
       ...(row.description !== null ? { description: row.description } : {}),
-      previewUrl: previewUrlFor(req, row),
+      previewUrl: previewUrlFor(ctx.config.preview, req, row),
     }));
     return { ports, total };
   });

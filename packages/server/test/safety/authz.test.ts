@@ -16,7 +16,7 @@ import sodium from 'libsodium-wrappers';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { methods } from '@pocketenv/lexicons';
-import { startTestServer, type TestServer } from '@pocketenv/server/testing';
+import { fetchPreview, startTestServer, type TestServer } from '@pocketenv/server/testing';
 import { Api, expectOk } from '../helpers';
 import { figure } from './support';
 
@@ -322,7 +322,8 @@ it('non-XRPC routes: copy store, terminal protocols, streaming exec, preview pro
     cases.push({ where: 'DELETE /ssh/disconnect/<session>', caller, ...judge('DELETE /ssh/disconnect', 'owned', caller, disconnected.status, disconnected.body) });
   }
   // Preview URLs are capability URLs (whoever has the URL reaches the port, as on the hosted
-  // service): the right URL works, a guessed one does not, with or without any token.
+  // service): the right URL works, a guessed one does not, with or without any token. They
+  // live on hosts of their own (`3000-<token>.localhost`); the API's origin serves none of them.
   await owner.exec(sandbox.id, `setsid -f python3 -m http.server 3000 --directory /workspace >/dev/null 2>&1 </dev/null; sleep 1`);
   const exposed = await owner.procedure('io.pocketenv.sandbox.exposePort', { id: sandbox.id }, { port: 3000 });
   const previewUrl: string | undefined = exposed.body?.previewUrl;
@@ -333,10 +334,13 @@ it('non-XRPC routes: copy store, terminal protocols, streaming exec, preview pro
       continue;
     }
     const guessed = previewUrl.replace(/(3000-)([A-Za-z0-9]+)/, (_m, p: string, t: string) => p + t.split('').reverse().join(''));
-    const bad = await fetch(guessed, { headers }).then((r) => r.status, () => 0);
+    const bad = await fetchPreview(guessed, { headers }).then((r) => r.status, () => 0);
     cases.push({ where: 'preview proxy (guessed URL)', caller, verdict: bad === 404 ? 'correct' : 'wrong', detail: `${bad} ${guessed}` });
+    const label = new URL(previewUrl).hostname.split('.')[0];
+    const onApi = await fetchPreview(new URL(`/preview/${label}/`, server.url), { headers }).then((r) => r.status, () => 0);
+    cases.push({ where: 'preview proxy (its label under /preview/ on the API)', caller, verdict: onApi === 404 ? 'correct' : 'wrong', detail: `${onApi}` });
   }
-  const good = await fetch(previewUrl!).then((r) => r.status, () => 0);
+  const good = await fetchPreview(previewUrl!).then((r) => r.status, () => 0);
   cases.push({ where: 'preview proxy (its URL)', caller: 'none', verdict: good === 200 ? 'correct' : 'wrong', detail: `${good}` });
   // VS Code's preview is not a capability URL: only a browser signed in with the owner's ticket
   // gets through; no bearer token (anyone's) is enough on its own.
@@ -349,10 +353,10 @@ it('non-XRPC routes: copy store, terminal protocols, streaming exec, preview pro
     bare.search = '';
     for (const caller of CALLERS) {
       const headers: Record<string, string> = tokens[caller] ? { authorization: `Bearer ${tokens[caller]}` } : {};
-      const r = await fetch(bare, { headers, redirect: 'manual' }).then((res) => res.status, () => 0);
+      const r = await fetchPreview(bare, { headers }).then((res) => res.status, () => 0);
       cases.push({ where: 'VS Code preview (no ticket or cookie)', caller, verdict: r === 401 ? 'correct' : 'wrong', detail: `${r}` });
     }
-    const signIn = await fetch(withTicket, { redirect: 'manual' });
+    const signIn = await fetchPreview(withTicket);
     const signedIn = signIn.status === 303 && signIn.headers.getSetCookie().some((c) => c.startsWith('pocketenv_ide='));
     cases.push({ where: 'VS Code preview (owner ticket)', caller: 'owner', verdict: signedIn ? 'correct' : 'wrong', detail: `${signIn.status}` });
   }

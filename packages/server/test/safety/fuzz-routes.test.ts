@@ -1,9 +1,10 @@
 /**
  * Bad-input suite for the routes outside XRPC: the copy store (`POST /cp` uploads and
- * `GET /cp/<uuid>`), the preview proxy (path form and, with POCKETENV_PREVIEW_URL, host form),
- * the SSH-style terminal's `POST /ssh/connect` and `DELETE /ssh/disconnect/<session>`, and the
- * WebSocket upgrades of the terminal (ours, `/pty/<id>/ws`, and the official CLI's: `/tty/<id>/ws`,
- * `/v1/sandboxes/<id>/ws/terminal`, `/ssh/<session>/ws`) and streaming exec (`/exec/<id>/ws`). fast-check generates hostile paths, headers, tokens and bodies: truncated
+ * `GET /cp/<uuid>`), the preview proxy (host form on POCKETENV_PREVIEW_URL's domain, and the path
+ * form, switched on here with POCKETENV_PREVIEW_PATH), the SSH-style terminal's `POST /ssh/connect`
+ * and `DELETE /ssh/disconnect/<session>`, and the WebSocket upgrades of the terminal (ours,
+ * `/pty/<id>/ws`, and the official CLI's: `/tty/<id>/ws`, `/v1/sandboxes/<id>/ws/terminal`,
+ * `/ssh/<session>/ws`) and streaming exec (`/exec/<id>/ws`). fast-check generates hostile paths, headers, tokens and bodies: truncated
  * and malformed multipart, wrong content types, traversal and NUL bytes, unicode, huge labels.
  * No answer may be a 5xx, a WebSocket is refused with a 44xx close code or a 4xx answer (never
  * 1011), and the server still answers and runs commands afterwards.
@@ -13,8 +14,8 @@
 import fc from 'fast-check';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { TestServer } from '@pocketenv/server/testing';
-import { Api, expectOk, startTestServerWithEnv } from '../helpers';
+import { fetchPreview, type TestServer } from '@pocketenv/server/testing';
+import { Api, expectOk, startPreviewApp, startTestServerWithEnv } from '../helpers';
 import { TRAVERSAL } from './lexicon-arbitrary';
 import { countFrom, figure } from './support';
 
@@ -24,25 +25,30 @@ const PREVIEW_DOMAIN = 'preview.fuzz.test';
 let server: TestServer;
 let api: Api;
 let target: { id: string; name: string };
-let previewPath: string;
+/** The label (`8080-<token>`) of a real exposed port with an app behind it. */
+let previewLabel: string;
+/** Answers that came from the app (not from the proxy or the API), per preview form. */
+const fromApp = { path: 0, host: 0 };
 const statusCounts = new Map<string, number>();
 const failures: string[] = [];
 let sent = 0;
 
 beforeAll(async () => {
-  server = await startTestServerWithEnv({ POCKETENV_PREVIEW_URL: `http://${PREVIEW_DOMAIN}`, POCKETENV_EXEC_RATE: '0' }, { log: false });
+  server = await startTestServerWithEnv({ POCKETENV_PREVIEW_URL: `http://*.${PREVIEW_DOMAIN}`, POCKETENV_PREVIEW_PATH: 'on', POCKETENV_EXEC_RATE: '0' }, { log: false });
   api = new Api(server.url, server.ownerToken);
   const s = await api.create({ name: 'fuzz-routes' });
   target = { id: s.id, name: s.name };
-  // A real exposed port, so preview labels near a real one reach the proxy's deeper paths.
+  // A real exposed port with an app behind it, so labels near a real one reach the proxy's
+  // deeper paths and the real one reaches the app.
+  await startPreviewApp(api, s.id, 8080);
   const exposed = expectOk(await api.procedure('io.pocketenv.sandbox.exposePort', { id: s.id }, { port: 8080 }));
-  previewPath = new URL(exposed.previewUrl as string).hostname.split('.')[0]!;
+  previewLabel = new URL(exposed.previewUrl as string).pathname.split('/')[2]!;
 });
 
 afterAll(async () => {
   await server?.close();
   const by = [...statusCounts.entries()].sort().map(([s, n]) => `${s}: ${n}`).join(', ');
-  figure('fuzz-routes', `${sent} requests and upgrades to /cp, /cp/<uuid>, previews, /ssh/connect, /ssh/disconnect and the /pty, /tty, /v1/sandboxes/<id>/ws/terminal, /ssh/<session>/ws and /exec sockets; ${failures.length} failures; by answer: ${by}`);
+  figure('fuzz-routes', `${sent} requests and upgrades to /cp, /cp/<uuid>, previews (${fromApp.path} path-form and ${fromApp.host} host-form answers from the app), /ssh/connect, /ssh/disconnect and the /pty, /tty, /v1/sandboxes/<id>/ws/terminal, /ssh/<session>/ws and /exec sockets; ${failures.length} failures; by answer: ${by}`);
 });
 
 let reported = 0;
@@ -57,22 +63,29 @@ function count(key: string): void {
   statusCounts.set(key, (statusCounts.get(key) ?? 0) + 1);
 }
 
-async function send(what: string, path: string, init: RequestInit): Promise<void> {
+/** One request; returns the answer's text ('' when there was none). */
+async function send(what: string, path: string, init: RequestInit & { headers?: Record<string, string> }): Promise<string> {
   sent++;
   let status: number;
   let text = '';
   try {
     // Appended, not resolved: a path starting with // must stay a path, not become a host.
-    const res = await fetch(`${server.url}${path}`, { ...init, signal: AbortSignal.timeout(30_000) });
+    // fetchPreview sends the Host header as given (fetch would not).
+    const url = `${server.url}${path}`;
+    const res = init.headers?.host ? await fetchPreview(url, { headers: init.headers, signal: AbortSignal.timeout(30_000) }) : await fetch(url, { ...init, signal: AbortSignal.timeout(30_000) });
     status = res.status;
     text = await res.text().catch(() => '');
   } catch (err) {
     failures.push(`${what} ${path.slice(0, 200)}: no answer (${(err as Error).message})`);
-    return;
+    return '';
   }
   count(String(status));
   if (status >= 500) failures.push(`${status} ${what} ${path.slice(0, 200)} → ${text.slice(0, 200)}`);
+  return text;
 }
+
+/** The preview app answers with JSON naming the path it got: the request went all the way through. */
+const reachedApp = (text: string) => text.startsWith('{') && text.includes('"path"');
 
 /** Percent-encodes every byte of the UTF-8 form but the unreserved ones (lone surrogates become U+FFFD). */
 function pathSafe(text: string): string {
@@ -124,15 +137,19 @@ it(`GET /cp/<uuid>: hostile ids answer 4xx (${RUNS} runs)`, async () => {
 }, 300_000);
 
 it(`previews: hostile labels, paths and Host headers answer 4xx (${RUNS} runs each form)`, async () => {
-  const near = fc.constantFrom(previewPath, previewPath.slice(0, -1), previewPath.toUpperCase(), `${previewPath}x`);
+  // The real label reaches the app in both forms: the fuzz below runs against a live proxy.
+  expect(reachedApp(await send('GET preview (path form)', `/preview/${previewLabel}/`, {}))).toBe(true);
+  expect(reachedApp(await send('GET preview (host form)', '/', { headers: { host: `${previewLabel}.${PREVIEW_DOMAIN}` } }))).toBe(true);
+  const near = fc.constantFrom(previewLabel, previewLabel.slice(0, -1), previewLabel.toUpperCase(), `${previewLabel}x`);
   const label = fc.oneof(segment, near);
   for (const [l, rest] of fc.sample(fc.tuple(label, fc.array(segment, { maxLength: 4 })), { numRuns: RUNS })) {
-    await send('GET preview (path form)', `/preview/${l}/${rest.join('/')}`, {});
+    if (reachedApp(await send('GET preview (path form)', `/preview/${l}/${rest.join('/')}`, {}))) fromApp.path++;
   }
   const hostLabel = fc.oneof(fc.stringMatching(/^[a-z0-9-]{0,63}$/), near);
-  for (const [l, rest] of fc.sample(fc.tuple(hostLabel, fc.array(segment, { maxLength: 3 })), { numRuns: RUNS })) {
+  const domain = fc.constantFrom(PREVIEW_DOMAIN, PREVIEW_DOMAIN.toUpperCase(), `${PREVIEW_DOMAIN}:80`, 'localhost', `x.${PREVIEW_DOMAIN}`);
+  for (const [l, d, rest] of fc.sample(fc.tuple(hostLabel, domain, fc.array(segment, { maxLength: 3 })), { numRuns: RUNS })) {
     // Host header only: the request still goes to our server on loopback.
-    await send('GET preview (host form)', `/${rest.join('/')}`, { headers: { host: `${l}.${PREVIEW_DOMAIN}` } });
+    if (reachedApp(await send('GET preview (host form)', `/${rest.join('/')}`, { headers: { host: `${l}.${d}` } }))) fromApp.host++;
   }
   expectNoNewFailures();
 }, 300_000);
