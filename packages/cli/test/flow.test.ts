@@ -70,13 +70,13 @@ describe('pocketenv sandbox lifecycle', () => {
       const { code, stdout } = await cli('ls');
       expect(code).toBe(0);
       const [header, ...rows] = stdout.trimEnd().split('\n');
-      expect(header!.split(/\s{2,}/)).toEqual(['NAME', 'BASE', 'PROVIDER', 'STATUS', 'CREATED AT']);
+      expect(header!.split(/\s{2,}/)).toEqual(['NAME', 'BASE', 'PROVIDER', 'RUNS ON', 'STATUS', 'CREATED AT']);
       const row = rows.find((r) => r.startsWith('cli-exec '));
-      expect(row?.split(/\s{2,}/).slice(0, 4)).toEqual(['cli-exec', 'debian', 'local', 'RUNNING']);
+      expect(row?.split(/\s{2,}/).slice(0, 5)).toEqual(['cli-exec', 'debian', 'local', 'local', 'RUNNING']);
       expect(stdout).not.toMatch(/[│┌─]/);
 
       const ps = await cli('ps');
-      expect(ps.stdout).toMatch(/^cli-exec\s+debian\s+local\s+Up /m);
+      expect(ps.stdout).toMatch(/^cli-exec\s+debian\s+local\s+local\s+Up /m);
     });
 
     it('colours only when asked, and never with NO_COLOR', async () => {

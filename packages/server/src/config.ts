@@ -5,6 +5,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Provider } from '@pocketenv/runtime';
+import { parseProviderAliases, type ProviderAliasSetting } from './sandboxes/provider-aliases';
 
 export interface ServerOptions {
   /** Where the database, keys, token.json and provider state live. Default $POCKETENV_DATA_DIR or ~/.pocketenv. */
@@ -21,6 +22,8 @@ export interface ServerOptions {
   idleTimeoutMs?: number;
   /** JSON-lines logs on stderr. Default on, except under vitest; $POCKETENV_LOG=1/0 forces it. */
   log?: boolean;
+  /** Hosted provider names and the provider each runs on, `cloudflare=local,daytona=local`. Default $POCKETENV_PROVIDER_ALIASES. */
+  providerAliases?: string;
 }
 
 export interface ServerConfig {
@@ -38,6 +41,8 @@ export interface ServerConfig {
   jsonLimitBytes: number;
   /** Host part of local actors' did:web identifiers. */
   didHost: string;
+  /** Hosted provider names the operator mapped (the others run on the default provider). */
+  providerAliases: ProviderAliasSetting;
 }
 
 export const DEFAULT_PORT = 8789;
@@ -66,6 +71,7 @@ export function resolveConfig(opts: ServerOptions = {}): ServerConfig {
     log: opts.log ?? (env.POCKETENV_LOG !== undefined ? env.POCKETENV_LOG !== '0' && env.POCKETENV_LOG !== 'false' : !env.VITEST),
     jsonLimitBytes: JSON_LIMIT_BYTES,
     didHost: env.POCKETENV_DID_HOST || 'localhost',
+    providerAliases: parseProviderAliases(opts.providerAliases ?? env.POCKETENV_PROVIDER_ALIASES),
   };
 }
 

@@ -40,5 +40,5 @@ export function checkSandboxFilePath(field: string, raw: string): string {
   return '/' + parts.join('/');
 }
 
-/** Page bounds come validated from the lexicon (limit 1..100, offset ≥ 0); this is the default page. */
+/** The default page of variables, secrets and files (../xrpc/pagination.ts bounds it). */
 export const DEFAULT_ATTACHMENT_PAGE = 20;
