@@ -225,9 +225,10 @@ describe('createSandbox with envs and secrets', () => {
     expect(expectOk(await alice.query('io.pocketenv.secret.getSecrets', { sandboxId: sb.id })).secrets.map((s: any) => s.name)).toEqual(['DB_PASSWORD']);
   });
 
-  it('refuses a bad secret or name before creating anything', async () => {
+  it('refuses a secret sealed to another key or a bad name before creating anything', async () => {
     const before = expectOk(await alice.query('io.pocketenv.sandbox.getSandboxes', { limit: 100 })).total;
-    await expectError(alice.procedure('io.pocketenv.sandbox.createSandbox', undefined, { base: 'debian', name: 'never-made', secrets: [{ name: 'S', value: 'plain' }] }), 400, 'InvalidRequest', /secrets\[0\]\.value/);
+    const elsewhere = seal('s', sodium.crypto_box_keypair().publicKey);
+    await expectError(alice.procedure('io.pocketenv.sandbox.createSandbox', undefined, { base: 'debian', name: 'never-made', secrets: [{ name: 'S', value: elsewhere }] }), 400, 'InvalidRequest', /secrets\[0\]\.value/);
     await expectError(alice.procedure('io.pocketenv.sandbox.createSandbox', undefined, { base: 'debian', name: 'never-made', envs: [{ name: 'OK', value: '1' }, { name: 'NOT OK', value: '2' }] }), 400, 'InvalidRequest', /envs\[1\]\.name/);
     expect(expectOk(await alice.query('io.pocketenv.sandbox.getSandboxes', { limit: 100 })).total).toBe(before);
     expect(await alice.get('never-made')).toBeNull();
@@ -396,7 +397,8 @@ describe('Tailscale auth key', () => {
   it('answers 400 naming id or authKey when one is missing, and 404 when the sandbox has no key', async () => {
     await expectError(alice.procedure('io.pocketenv.sandbox.putTailscaleAuthKey', undefined, { authKey: seal('tskey-auth-x') }), 400, 'InvalidRequest', /^id/);
     await expectError(alice.procedure('io.pocketenv.sandbox.putTailscaleAuthKey', undefined, { id: sb.id }), 400, 'InvalidRequest', /^authKey/);
-    await expectError(alice.procedure('io.pocketenv.sandbox.putTailscaleAuthKey', undefined, { id: sb.id, authKey: 'tskey-auth-plain' }), 400, 'InvalidRequest', /^authKey/);
+    await expectError(alice.procedure('io.pocketenv.sandbox.putTailscaleAuthKey', undefined, { id: sb.id, authKey: seal('tskey-auth-x', sodium.crypto_box_keypair().publicKey) }), 400, 'InvalidRequest', /^authKey/);
+    await expectError(alice.procedure('io.pocketenv.sandbox.putTailscaleAuthKey', undefined, { id: sb.id, authKey: 'not a key' }), 400, 'InvalidRequest', /^authKey/);
     const bare = await create({ name: 'no-keys' });
     await expectError(alice.query('io.pocketenv.sandbox.getTailscaleAuthKey', { id: bare.id }), 404, 'NotFound');
     await expectError(alice.query('io.pocketenv.sandbox.getSshKeys', { id: bare.id }), 404, 'NotFound');
