@@ -96,7 +96,8 @@ describe('exposePort', () => {
     expect(seen).toMatchObject({ path: '/some/page?x=1', prefix: new URL(previewUrl).pathname.replace(/\/$/, '') });
 
     expect(expectOk(await api.query('io.pocketenv.sandbox.getExposedPorts', { id: box.name }))).toEqual({
-      ports: [{ port: 9000, description: 'the app', previewUrl }],
+      // url: the same URL under the name the Go SDK reads
+      ports: [{ port: 9000, description: 'the app', previewUrl, url: previewUrl }],
       total: 1,
     });
     // Without the slash after the label, relative links would resolve wrongly: redirected.
@@ -193,7 +194,7 @@ describe('stop and start', () => {
 
     await api.start(sb.id);
     await startApp(sb.id, 9100); // processes do not survive a stop; the exposed port does
-    expect(expectOk(await api.query('io.pocketenv.sandbox.getExposedPorts', { id: sb.id })).ports).toEqual([{ port: 9100, previewUrl: url }]);
+    expect(expectOk(await api.query('io.pocketenv.sandbox.getExposedPorts', { id: sb.id })).ports).toEqual([{ port: 9100, previewUrl: url, url }]);
     expect((await get(url)).status).toBe(200);
     await api.delete(sb.id);
     expect((await get(url)).status).toBe(404);
