@@ -85,7 +85,8 @@ describe('createSandbox input', () => {
 
   // envs and secrets work at creation now (config-attachments.test.ts); bad ones are still refused.
   it('refuses an invalid variable name and a secret sealed to another key', async () => {
-    await expectInvalid(create({ base: 'debian', envs: [{ name: 'NOT A NAME', value: 'b' }] }), /envs/);
+    const message = await expectInvalid(create({ base: 'debian', envs: [{ name: 'NOT A NAME', value: 'b' }] }), /envs/);
+    expect(message).toContain('e.g. "NOT_A_NAME"');
     await sodium.ready;
     const otherKey = sodium.crypto_box_keypair().publicKey;
     const sealedElsewhere = sodium.to_base64(sodium.crypto_box_seal('b', otherKey), sodium.base64_variants.URLSAFE_NO_PADDING);

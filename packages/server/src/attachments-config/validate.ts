@@ -8,7 +8,12 @@ const MAX_PATH = 4096;
 
 export function checkEnvName(field: string, name: string): string {
   if (name.length === 0 || name.length > MAX_NAME || !ENV_NAME.test(name)) {
-    throw new InvalidInputError(field, `${JSON.stringify(name.slice(0, 80))} is not a valid variable name (letters, digits and _, not starting with a digit; at most ${MAX_NAME})`);
+    // Environment variable names: a shell cannot reference (or, for `=`, even export) others.
+    const suggestion = name.slice(0, MAX_NAME).replace(/[^A-Za-z0-9_]/g, '_').replace(/^(?=[0-9])/, '_') || 'MY_VAR';
+    throw new InvalidInputError(
+      field,
+      `${JSON.stringify(name.slice(0, 80))} is not a valid variable name (letters, digits and _, not starting with a digit; at most ${MAX_NAME}), e.g. ${JSON.stringify(suggestion.slice(0, 80))}`,
+    );
   }
   return name;
 }
