@@ -35,7 +35,7 @@ const KERNEL_DIRS = new Set(['proc', 'sys', 'dev']);
  */
 export function checkSandboxFilePath(field: string, raw: string): string {
   if (raw.includes('\0')) throw new InvalidInputError(field, 'contains a NUL byte');
-  if (!raw.startsWith('/')) throw new InvalidInputError(field, `${JSON.stringify(raw)} must be an absolute path inside the sandbox`);
+  if (!raw.startsWith('/')) throw new InvalidInputError(field, `${JSON.stringify(raw)} must be an absolute path inside the sandbox, e.g. ${JSON.stringify(`/workspace/${raw.replace(/^\.\//, '')}`)}`);
   if (raw.length > MAX_PATH) throw new InvalidInputError(field, `is longer than ${MAX_PATH} characters`);
   const parts = raw.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.includes('..')) throw new InvalidInputError(field, `${JSON.stringify(raw)}: '..' is not allowed (a file cannot be written outside its path)`);

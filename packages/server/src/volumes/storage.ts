@@ -48,7 +48,7 @@ const KERNEL_FILESYSTEMS = ['proc', 'sys', 'dev'];
  * the sandbox are the provider's to resolve safely when it mounts.)
  */
 export function checkMountPath(value: string, field: string): string {
-  if (!value.startsWith('/')) throw new InvalidInputError(field, `${JSON.stringify(value)} must be an absolute path`);
+  if (!value.startsWith('/')) throw new InvalidInputError(field, `${JSON.stringify(value)} must be an absolute path inside the sandbox, e.g. ${JSON.stringify(`/${value.replace(/^\.\//, '')}`)}`);
   if (/[\0-\x1f]/.test(value)) throw new InvalidInputError(field, 'must not contain control characters');
   const parts = value.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.includes('..')) throw new InvalidInputError(field, `${JSON.stringify(value)} must not contain '..'`);

@@ -76,6 +76,9 @@ describe('env, files, volumes, services, ports', () => {
     const { files } = ok(await gleam.get('io.pocketenv.file.getFiles', { sandboxId: sb.id }));
     expectDecodes(files[0], { id: 'string', path: 'string', createdAt: 'string' }, 'File');
     ok(await gleam.post('io.pocketenv.file.deleteFile', { id: files[0].id }));
+    // A relative path has no meaning here: the 400 says which absolute path to use.
+    const relative = await gleam.post('io.pocketenv.file.addFile', {}, { file: { sandboxId: sb.id, path: 'gleam.toml', content: 'x' } });
+    expect(relative).toMatchObject({ status: 400, body: { message: 'file.path: "gleam.toml" must be an absolute path inside the sandbox, e.g. "/workspace/gleam.toml"' } });
   });
 
   it('volume.create(sb, name, path) / list (path is required by the decoder) / delete', async () => {
