@@ -50,7 +50,8 @@ describe('pocketenv sandbox lifecycle', () => {
 
   describe('with a running sandbox', () => {
     beforeAll(async () => {
-      expect((await cli('create', 'cli-exec')).code).toBe(0);
+      // A hosted provider name, as the official clients send: PROVIDER shows it, RUNS ON where it runs.
+      expect((await cli('create', 'cli-exec', '--provider', 'cloudflare')).code).toBe(0);
       expect((await cli('start', 'cli-exec')).code).toBe(0);
     });
 
@@ -70,13 +71,13 @@ describe('pocketenv sandbox lifecycle', () => {
       const { code, stdout } = await cli('ls');
       expect(code).toBe(0);
       const [header, ...rows] = stdout.trimEnd().split('\n');
-      expect(header!.split(/\s{2,}/)).toEqual(['NAME', 'BASE', 'PROVIDER', 'STATUS', 'CREATED AT']);
+      expect(header!.split(/\s{2,}/)).toEqual(['NAME', 'BASE', 'PROVIDER', 'RUNS ON', 'STATUS', 'CREATED AT']);
       const row = rows.find((r) => r.startsWith('cli-exec '));
-      expect(row?.split(/\s{2,}/).slice(0, 4)).toEqual(['cli-exec', 'debian', 'local', 'RUNNING']);
+      expect(row?.split(/\s{2,}/).slice(0, 5)).toEqual(['cli-exec', 'debian', 'cloudflare', 'local', 'RUNNING']);
       expect(stdout).not.toMatch(/[│┌─]/);
 
       const ps = await cli('ps');
-      expect(ps.stdout).toMatch(/^cli-exec\s+debian\s+local\s+Up /m);
+      expect(ps.stdout).toMatch(/^cli-exec\s+debian\s+cloudflare\s+local\s+Up /m);
     });
 
     it('colours only when asked, and never with NO_COLOR', async () => {

@@ -186,14 +186,22 @@ describe('payloads the hosted clients send', () => {
     expect(rejection(() => lexicons.assertValidXrpcInput(create, { name: 'x' }))).toMatch(/base/);
   });
 
-  it('applies list defaults: 30 for sandboxes', () => {
+  it('applies list defaults: 30 for sandboxes; no maximum (the server serves 100 at most), but at least 1', () => {
     expect(lexicons.assertValidXrpcParams('io.pocketenv.sandbox.getSandboxes', {})).toEqual({
       limit: 30,
       offset: 0,
     });
+    expect(lexicons.assertValidXrpcParams('io.pocketenv.sandbox.getSandboxes', { limit: 1000 })).toEqual({ limit: 1000, offset: 0 });
     expect(
-      rejection(() => lexicons.assertValidXrpcParams('io.pocketenv.sandbox.getSandboxes', { limit: 101 })),
+      rejection(() => lexicons.assertValidXrpcParams('io.pocketenv.sandbox.getSandboxes', { limit: 0 })),
     ).toMatch(/limit/);
+  });
+
+  it('no list limit has a maximum: the hosted lexicons have none and official clients send more than 100', () => {
+    for (const doc of loadLexiconDocs()) {
+      const limit = (doc.defs.main as { parameters?: { properties?: Record<string, { maximum?: number }> } } | undefined)?.parameters?.properties?.limit;
+      if (limit) expect(limit.maximum, doc.id).toBeUndefined();
+    }
   });
 
   it('exec accepts {command} and the optional additions', () => {
@@ -260,18 +268,26 @@ describe('attachment and network payloads the hosted clients send', () => {
     expect(lexicons.assertValidXrpcInput('io.pocketenv.secret.addSecret', withRedacted)).toEqual(withRedacted);
   });
 
-  it('accepts the Gleam and JS volume bodies and requires a path', () => {
+  it('accepts the Gleam and JS volume bodies, with or without a path (the JS SDK may leave it out)', () => {
     const add = { volume: { sandboxId: 'sbx_1', name: 'data', path: '/data' } };
     expect(lexicons.assertValidXrpcInput('io.pocketenv.volume.addVolume', add)).toEqual(add);
     const noPath = { volume: { sandboxId: 'sbx_1', name: 'data' } };
-    expect(rejection(() => lexicons.assertValidXrpcInput('io.pocketenv.volume.addVolume', noPath))).toMatch(/path/);
+    expect(lexicons.assertValidXrpcInput('io.pocketenv.volume.addVolume', noPath)).toEqual(noPath);
   });
 
-  it('accepts the services example body and rejects a privileged port', () => {
+  it('accepts the services example body; a port below 1025 is left to the server, whose message says what to use', () => {
     const add = { service: { name: 'web', command: 'node server.js', ports: [3000] } };
     expect(lexicons.assertValidXrpcInput('io.pocketenv.service.addService', add)).toEqual(add);
     const low = { service: { name: 'web', command: 'node server.js', ports: [80] } };
-    expect(rejection(() => lexicons.assertValidXrpcInput('io.pocketenv.service.addService', low))).toMatch(/ports/);
+    expect(lexicons.assertValidXrpcInput('io.pocketenv.service.addService', low)).toEqual(low);
+    const high = { service: { name: 'web', command: 'node server.js', ports: [65536] } };
+    expect(rejection(() => lexicons.assertValidXrpcInput('io.pocketenv.service.addService', high))).toMatch(/ports/);
+  });
+
+  it("the Go SDK's putSshKeys body (id only in the query) is valid", () => {
+    const go = { publicKey: 'ssh-ed25519 AAAA user@pocketenv', privateKey: 'c2VhbGVk', redacted: '-----BEGIN…' };
+    expect(lexicons.assertValidXrpcInput('io.pocketenv.sandbox.putSshKeys', go)).toEqual(go);
+    expect(lexicons.assertValidXrpcParams('io.pocketenv.sandbox.putSshKeys', { id: 'sbx_1' })).toEqual({ id: 'sbx_1' });
   });
 
   it('exposePort takes 1025..65535 and names the port when out of range', () => {
@@ -312,5 +328,37 @@ describe('attachment and network payloads the hosted clients send', () => {
       serviceId: 'svc_1',
       lines: 200,
     });
+  });
+});
+
+describe('answers with a record both wrapped and flat', () => {
+  const propertiesOf = (nsid: string) => {
+    const schema = (lexicons.getDef(nsid) as { output: { schema: { properties: Record<string, unknown>; required: string[] } } }).output.schema;
+    return { names: Object.keys(schema.properties).sort(), required: [...schema.required].sort() };
+  };
+  const viewOf = (ref: string) => {
+    const view = lexicons.getDef(ref) as unknown as { properties: Record<string, unknown>; required: string[] };
+    return { names: Object.keys(view.properties), required: view.required };
+  };
+
+  // The flat copies in these outputs must follow their view when it changes.
+  it.each([
+    ['io.pocketenv.sandbox.claimSandbox', 'sandbox', 'io.pocketenv.sandbox.defs#sandboxView'],
+    ['io.pocketenv.variable.addVariable', 'variable', 'io.pocketenv.variable.defs#variableView'],
+    ['io.pocketenv.variable.getVariable', 'variable', 'io.pocketenv.variable.defs#variableView'],
+    ['io.pocketenv.variable.updateVariable', 'variable', 'io.pocketenv.variable.defs#variableView'],
+    ['io.pocketenv.secret.addSecret', 'secret', 'io.pocketenv.secret.defs#secretView'],
+    ['io.pocketenv.secret.getSecret', 'secret', 'io.pocketenv.secret.defs#secretView'],
+    ['io.pocketenv.secret.updateSecret', 'secret', 'io.pocketenv.secret.defs#secretView'],
+  ])('%s declares every field of its view at the top level and under %s', (nsid, key, ref) => {
+    const view = viewOf(ref);
+    const output = propertiesOf(nsid);
+    expect(output.names).toEqual([key, ...view.names].sort());
+    expect(output.required).toEqual([key, ...view.required].sort());
+  });
+
+  it("getSshKeys' sshKeys wrapper has the flat fields", () => {
+    const def = lexicons.getDef('io.pocketenv.sandbox.getSshKeys#sshKeysView') as unknown as { properties: Record<string, unknown> };
+    expect(['sshKeys', ...Object.keys(def.properties)].sort()).toEqual(propertiesOf('io.pocketenv.sandbox.getSshKeys').names);
   });
 });

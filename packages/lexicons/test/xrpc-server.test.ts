@@ -104,13 +104,16 @@ describe('documents under @atproto/xrpc-server 0.8', () => {
     expect(res.status).toBe(200);
   });
 
-  it('fills list defaults into query parameters and rejects out-of-range limits', async () => {
+  it('fills list defaults into query parameters, passes large limits on (the server caps them) and rejects a limit below 1', async () => {
     seenParams.length = 0;
     const ok = await fetch(`${baseUrl}/xrpc/io.pocketenv.sandbox.getSandboxes`);
     expect(ok.status).toBe(200);
     expect(seenParams[0]).toEqual({ limit: 30, offset: 0 });
-    const tooMany = await fetch(`${baseUrl}/xrpc/io.pocketenv.sandbox.getSandboxes?limit=101`);
-    expect(tooMany.status).toBe(400);
-    expect((await tooMany.json()).message).toMatch(/limit/);
+    const many = await fetch(`${baseUrl}/xrpc/io.pocketenv.sandbox.getSandboxes?limit=500`);
+    expect(many.status).toBe(200);
+    expect(seenParams[1]).toEqual({ limit: 500, offset: 0 });
+    const none = await fetch(`${baseUrl}/xrpc/io.pocketenv.sandbox.getSandboxes?limit=0`);
+    expect(none.status).toBe(400);
+    expect((await none.json()).message).toMatch(/limit/);
   });
 });

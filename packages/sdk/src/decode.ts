@@ -39,7 +39,7 @@ function describe(value: unknown): string {
 export function decodeSandbox(value: unknown, what = 'sandbox'): Sandbox {
   const body = object(value, what);
   for (const key of ['id', 'name', 'provider', 'baseSandbox', 'status', 'createdAt']) field<string>(body, key, 'string', what);
-  for (const key of ['displayName', 'uri', 'description', 'logo', 'readme', 'repo', 'startedAt', 'error']) {
+  for (const key of ['runsOn', 'displayName', 'uri', 'description', 'logo', 'readme', 'repo', 'startedAt', 'error']) {
     optional(body, key, 'string', what);
   }
   for (const key of ['vcpus', 'memory', 'disk', 'installs']) optional(body, key, 'number', what);

@@ -42,7 +42,7 @@ export async function put(sb: ConnectedSandbox, name: string, value: string, opt
 
 /**
  * One page of the sandbox's variables, newest first.
- * @param limit 1..100 @default 20 (the server's)
+ * @param limit at least 1; above 100 is served as 100. @default 20 (the server's)
  * @example
  * const { variables, total } = await env.list(sb, 100, 0);
  */

@@ -138,7 +138,7 @@ export async function get(client: Client, idOrName: string, opts?: CallOptions):
 
 /**
  * One page of the caller's sandboxes, newest first, and how many they have in all.
- * @param limit 1..100 @default 30 (the server's)
+ * @param limit at least 1; above 100 is served as 100. @default 30 (the server's)
  * @param offset @default 0
  * @example
  * const { sandboxes, total } = await sandbox.list(client, 10, 0);

@@ -51,7 +51,7 @@ export const create = add;
 
 /**
  * The sandbox's services, oldest first, with their current status.
- * @param limit 1..100 @default 100 (the server's: all of them)
+ * @param limit at least 1; above 100 is served as 100. @default 100 (the server's: all of them)
  * @example
  * for (const s of (await services.list(sb)).services) console.log(s.name, s.status);
  */

@@ -50,7 +50,7 @@ export async function create(sb: ConnectedSandbox, name: string, path: string, o
 
 /**
  * One page of the sandbox's volumes, newest first.
- * @param limit 1..100 @default 20 (the server's)
+ * @param limit at least 1; above 100 is served as 100. @default 20 (the server's)
  * @example
  * const { volumes, total } = await volume.list(sb);
  */

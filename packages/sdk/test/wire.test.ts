@@ -102,6 +102,8 @@ describe('the SDK on the wire', () => {
     await expect(sandbox.list(pocketenv.newClient('tok', { baseUrl: base }))).rejects.toBeInstanceOf(DecodeError);
     reply = json(200, { stdout: 'x', exitCode: 0 });
     await expect(sandbox.exec(connected(), 'true')).rejects.toThrow(/stderr/);
+    reply = json(200, { sandboxes: [{ ...view, runsOn: 7 }], total: 1 });
+    await expect(sandbox.list(pocketenv.newClient('tok', { baseUrl: base }))).rejects.toThrow(/runsOn/);
   });
 
   it('gives up after timeoutMs, and on abort', async () => {

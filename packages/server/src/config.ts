@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Provider } from '@pocketenv/runtime';
 import { parseDuration } from './durations';
 import { resolvePreviewConfig, type PreviewConfig } from './ports/preview-config';
+import { parseProviderAliases, type ProviderAliasSetting } from './sandboxes/provider-aliases';
 
 export { parseDuration } from './durations';
 
@@ -25,6 +26,8 @@ export interface ServerOptions {
   idleTimeoutMs?: number;
   /** JSON-lines logs on stderr. Default on, except under vitest; $POCKETENV_LOG=1/0 forces it. */
   log?: boolean;
+  /** Hosted provider names and the provider each runs on, `cloudflare=local,daytona=local`. Default $POCKETENV_PROVIDER_ALIASES. */
+  providerAliases?: string;
 }
 
 export interface ServerConfig {
@@ -44,6 +47,8 @@ export interface ServerConfig {
   didHost: string;
   /** How previews are addressed and how long the proxy waits for apps (POCKETENV_PREVIEW_*). */
   preview: PreviewConfig;
+  /** Hosted provider names the operator mapped (the others run on the default provider). */
+  providerAliases: ProviderAliasSetting;
 }
 
 export const DEFAULT_PORT = 8789;
@@ -73,6 +78,7 @@ export function resolveConfig(opts: ServerOptions = {}): ServerConfig {
     jsonLimitBytes: JSON_LIMIT_BYTES,
     didHost: env.POCKETENV_DID_HOST || 'localhost',
     preview: resolvePreviewConfig(env),
+    providerAliases: parseProviderAliases(opts.providerAliases ?? env.POCKETENV_PROVIDER_ALIASES),
   };
 }
 

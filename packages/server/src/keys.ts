@@ -52,6 +52,12 @@ export async function loadOrCreateBoxKeys(dataDir: string): Promise<BoxKeyPair> 
   return { publicKey: pair.publicKey, privateKey: pair.privateKey };
 }
 
+/** Seals `plain` to the server's own key (a value a client sent unsealed), base64url without padding. */
+export async function sealToServer(keys: BoxKeyPair, plain: Uint8Array): Promise<string> {
+  await sodium.ready;
+  return sodium.to_base64(sodium.crypto_box_seal(plain, keys.publicKey), sodium.base64_variants.URLSAFE_NO_PADDING);
+}
+
 /** Opens a sealed box (base64url, no padding) sent by a client. */
 export async function openSealed(keys: BoxKeyPair, sealed: string): Promise<Uint8Array> {
   await sodium.ready;

@@ -52,7 +52,7 @@ export async function launch(opts: ServerOptions = {}): Promise<{ server: Runnin
     const keys = await loadOrCreateBoxKeys(config.dataDir);
     const actors = new ActorStore(db, config.didHost);
     const ownerToken = await bootstrapOwner(actors, config.dataDir, log);
-    const providers = new ProviderRegistry(opts.providers ?? defaultProviders(config));
+    const providers = new ProviderRegistry(opts.providers ?? defaultProviders(config), config.providerAliases);
     const sandboxes = new SandboxRepository(db);
     const orchestrator = new Orchestrator(sandboxes, providers, log);
     orchestrator.setAdmission(new SandboxQuotas(sandboxes, resolveLimits()));

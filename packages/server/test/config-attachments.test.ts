@@ -184,16 +184,27 @@ describe('secrets', () => {
     expect(await run(sb.id, 'echo "${API_TOKEN-unset}"')).toBe('unset\n');
   });
 
-  it('answer 400 naming the field for a value that is not a sealed box for this server', async () => {
+  it('take a plaintext value (as the JS SDK sends some) and seal it with the server key; nothing shows it', async () => {
+    const token = plaintext('plain-api-token');
+    const added = expectOk(await alice.procedure('io.pocketenv.secret.addSecret', undefined, { secret: { sandboxId: sb.id, name: 'PLAIN', value: token } }));
+    expect(await run(sb.id, hashOf('PLAIN'))).toBe(`${sha256(token)}\n`);
+    // Short base64 is plaintext too (a sealed box is at least 48 bytes).
+    const short = plaintext('c2hvcnQ');
+    expectOk(await alice.procedure('io.pocketenv.secret.updateSecret', undefined, { id: added.secret.id, secret: { value: short } }));
+    expect(await run(sb.id, hashOf('PLAIN'))).toBe(`${sha256(short)}\n`);
+    expectOk(await alice.procedure('io.pocketenv.secret.deleteSecret', { id: added.secret.id }, {}));
+  });
+
+  it("answer 400 naming the field and this server's key for a box sealed to another key", async () => {
     const otherKey = sodium.crypto_box_keypair().publicKey;
-    const wrong = [
-      'plain text',
-      sodium.to_base64(sodium.from_string('not sealed at all, but base64'), sodium.base64_variants.URLSAFE_NO_PADDING),
-      seal(plaintext('sealed-to-someone-else'), otherKey),
-    ];
-    for (const value of wrong) {
-      await expectError(alice.procedure('io.pocketenv.secret.addSecret', undefined, { secret: { sandboxId: sb.id, name: 'BAD', value } }), 400, 'InvalidRequest', /secret\.value/);
-    }
+    const value = seal(plaintext('sealed-to-someone-else'), otherKey);
+    const ours = sodium.to_hex(publicKey);
+    await expectError(
+      alice.procedure('io.pocketenv.secret.addSecret', undefined, { secret: { sandboxId: sb.id, name: 'BAD', value } }),
+      400,
+      'InvalidRequest',
+      new RegExp(`^secret\\.value: is a sealed box for another key\\. Seal it to this server's public key ${ours} `),
+    );
     expect(expectOk(await alice.query('io.pocketenv.secret.getSecrets', { sandboxId: sb.id })).total).toBe(0);
   });
 });
@@ -214,9 +225,10 @@ describe('createSandbox with envs and secrets', () => {
     expect(expectOk(await alice.query('io.pocketenv.secret.getSecrets', { sandboxId: sb.id })).secrets.map((s: any) => s.name)).toEqual(['DB_PASSWORD']);
   });
 
-  it('refuses a bad secret or name before creating anything', async () => {
+  it('refuses a secret sealed to another key or a bad name before creating anything', async () => {
     const before = expectOk(await alice.query('io.pocketenv.sandbox.getSandboxes', { limit: 100 })).total;
-    await expectError(alice.procedure('io.pocketenv.sandbox.createSandbox', undefined, { base: 'debian', name: 'never-made', secrets: [{ name: 'S', value: 'plain' }] }), 400, 'InvalidRequest', /secrets\[0\]\.value/);
+    const elsewhere = seal('s', sodium.crypto_box_keypair().publicKey);
+    await expectError(alice.procedure('io.pocketenv.sandbox.createSandbox', undefined, { base: 'debian', name: 'never-made', secrets: [{ name: 'S', value: elsewhere }] }), 400, 'InvalidRequest', /secrets\[0\]\.value/);
     await expectError(alice.procedure('io.pocketenv.sandbox.createSandbox', undefined, { base: 'debian', name: 'never-made', envs: [{ name: 'OK', value: '1' }, { name: 'NOT OK', value: '2' }] }), 400, 'InvalidRequest', /envs\[1\]\.name/);
     expect(expectOk(await alice.query('io.pocketenv.sandbox.getSandboxes', { limit: 100 })).total).toBe(before);
     expect(await alice.get('never-made')).toBeNull();
@@ -270,7 +282,8 @@ describe('files', () => {
     const { files } = expectOk(await alice.query('io.pocketenv.file.getFiles', { sandboxId: sb.id }));
     await expectError(alice.procedure('io.pocketenv.file.updateFile', undefined, { id: files[0].id, file: { path: '/etc/../../x' } }), 400, 'InvalidRequest', /file\.path/);
     expect(files.map((f: any) => f.path)).toEqual(['/etc/myapp/conf.d/app.env']);
-    await expectError(alice.procedure('io.pocketenv.file.addFile', undefined, { file: { sandboxId: sb.id, path: '/x', content: 'not sealed' } }), 400, 'InvalidRequest', /file\.content/);
+    const sealedElsewhere = seal('x', sodium.crypto_box_keypair().publicKey);
+    await expectError(alice.procedure('io.pocketenv.file.addFile', undefined, { file: { sandboxId: sb.id, path: '/x', content: sealedElsewhere } }), 400, 'InvalidRequest', /file\.content/);
   });
 
   it('never follows a symlink in the sandbox out of it; a path the sandbox makes unwritable is a 400 and is not kept', async () => {
@@ -334,10 +347,11 @@ describe('SSH keys', () => {
     expect(knownHosts.match(/^github\.com /gm)).toHaveLength(1);
   });
 
-  it('refuse a private key that is not sealed or not a PEM key, and a public key that is not an OpenSSH line', async () => {
+  it('refuse a private key sealed to another key or that is not a PEM key (sealed or not), and a public key that is not an OpenSSH line', async () => {
     const pair = ed25519Pair();
     const put = (body: Record<string, unknown>) => alice.procedure('io.pocketenv.sandbox.putSshKeys', undefined, { id: sb.id, ...body });
-    await expectError(put({ privateKey: 'not sealed', publicKey: pair.publicKey }), 400, 'InvalidRequest', /privateKey/);
+    await expectError(put({ privateKey: seal(pair.privateKey, sodium.crypto_box_keypair().publicKey), publicKey: pair.publicKey }), 400, 'InvalidRequest', /privateKey: is a sealed box for another key/);
+    await expectError(put({ privateKey: 'not a key', publicKey: pair.publicKey }), 400, 'InvalidRequest', /privateKey/);
     await expectError(put({ privateKey: seal('just some text'), publicKey: pair.publicKey }), 400, 'InvalidRequest', /privateKey/);
     await expectError(put({ privateKey: seal(pair.privateKey), publicKey: 'not a key' }), 400, 'InvalidRequest', /publicKey/);
   });
@@ -383,7 +397,8 @@ describe('Tailscale auth key', () => {
   it('answers 400 naming id or authKey when one is missing, and 404 when the sandbox has no key', async () => {
     await expectError(alice.procedure('io.pocketenv.sandbox.putTailscaleAuthKey', undefined, { authKey: seal('tskey-auth-x') }), 400, 'InvalidRequest', /^id/);
     await expectError(alice.procedure('io.pocketenv.sandbox.putTailscaleAuthKey', undefined, { id: sb.id }), 400, 'InvalidRequest', /^authKey/);
-    await expectError(alice.procedure('io.pocketenv.sandbox.putTailscaleAuthKey', undefined, { id: sb.id, authKey: 'tskey-auth-plain' }), 400, 'InvalidRequest', /^authKey/);
+    await expectError(alice.procedure('io.pocketenv.sandbox.putTailscaleAuthKey', undefined, { id: sb.id, authKey: seal('tskey-auth-x', sodium.crypto_box_keypair().publicKey) }), 400, 'InvalidRequest', /^authKey/);
+    await expectError(alice.procedure('io.pocketenv.sandbox.putTailscaleAuthKey', undefined, { id: sb.id, authKey: 'not a key' }), 400, 'InvalidRequest', /^authKey/);
     const bare = await create({ name: 'no-keys' });
     await expectError(alice.query('io.pocketenv.sandbox.getTailscaleAuthKey', { id: bare.id }), 404, 'NotFound');
     await expectError(alice.query('io.pocketenv.sandbox.getSshKeys', { id: bare.id }), 404, 'NotFound');

@@ -61,7 +61,8 @@ describe('exposePort', () => {
     expect(await answer.json()).toMatchObject({ path: '/some/page?x=1', host: new URL(previewUrl).host, prefix: null });
 
     expect(expectOk(await api.query('io.pocketenv.sandbox.getExposedPorts', { id: box.name }))).toEqual({
-      ports: [{ port: 9000, description: 'the app', previewUrl }],
+      // url: the same URL under the name the Go SDK reads
+      ports: [{ port: 9000, description: 'the app', previewUrl, url: previewUrl }],
       total: 1,
     });
   });
@@ -165,7 +166,7 @@ describe('stop and start', () => {
 
     await api.start(sb.id);
     await startPreviewApp(api, sb.id, 9100); // processes do not survive a stop; the exposed port does
-    expect(expectOk(await api.query('io.pocketenv.sandbox.getExposedPorts', { id: sb.id })).ports).toEqual([{ port: 9100, previewUrl: url }]);
+    expect(expectOk(await api.query('io.pocketenv.sandbox.getExposedPorts', { id: sb.id })).ports).toEqual([{ port: 9100, previewUrl: url, url }]);
     expect((await fetchPreview(url)).status).toBe(200);
     await api.delete(sb.id);
     expect((await fetchPreview(url)).status).toBe(404);

@@ -22,7 +22,7 @@ export const create = defineCommand<{ name?: string }, CreateOptions>({
   connects: true,
   options: [
     { flags: '-b, --base <base>', description: 'base image', default: 'debian' },
-    { flags: '-p, --provider <provider>', description: 'provider that runs it', default: 'local' },
+    { flags: '-p, --provider <provider>', description: 'provider that runs it (a hosted name such as cloudflare runs where the server maps it)', default: 'local' },
     { flags: '-r, --repo <url>', description: 'git repository cloned into the workspace on start' },
     { flags: '-d, --description <text>', description: 'description' },
     { flags: '--vcpus <n>', description: 'virtual CPUs', parse: wholeNumber },

@@ -30,6 +30,7 @@ export namespace ActorGetActorSandboxes {
   export interface QueryParams {
     /** DID or handle. */
     did: string;
+    /** At least 1; values above 100 are served as 100 (the hosted lexicons have no maximum and official clients send larger ones). */
     limit?: number;
     offset?: number;
     /** true: only RUNNING sandboxes; false: only the others (STOPPED, INITIALIZING, ERROR); absent: all. */
@@ -142,6 +143,7 @@ export namespace FileGetFiles {
   export interface QueryParams {
     /** Only this sandbox (id or name). */
     sandboxId?: string;
+    /** At least 1; values above 100 are served as 100 (the hosted lexicons have no maximum and official clients send larger ones). */
     limit?: number;
     offset?: number;
   }
@@ -174,7 +176,43 @@ export namespace SandboxClaimSandbox {
     id: string;
   }
   export type InputSchema = Record<string, never>;
-  export type OutputSchema = SandboxDefs.SandboxView;
+  /** The claimed sandbox as a flat sandboxView (every field of io.pocketenv.sandbox.defs#sandboxView at the top level), plus the same view under 'sandbox'. */
+  export interface OutputSchema {
+    /** The same view, wrapped (the Rust SDK decodes this). */
+    sandbox: SandboxDefs.SandboxView;
+    /** Server-assigned id, 'sbx_…'. */
+    id: string;
+    /** Unique name; 'adjective-noun-xxxx' when the creator gave none. */
+    name: string;
+    /** The provider name the creator asked for: one this server runs (e.g. 'local'), or a hosted name (e.g. 'cloudflare') that the server maps to one of its own (see runsOn and describeServer.providerAliases). */
+    provider: string;
+    /** Our addition: the provider of this server that really runs the sandbox (differs from 'provider' when a hosted name was mapped). */
+    runsOn?: string;
+    /** Name of the base image, e.g. 'debian'. */
+    baseSandbox: string;
+    displayName?: string;
+    /** AT-URI of the sandbox record, when one exists. */
+    uri?: string;
+    description?: string;
+    topics?: string[];
+    logo?: string;
+    readme?: string;
+    repo?: string;
+    vcpus?: number;
+    /** GiB. */
+    memory?: number;
+    /** GiB. */
+    disk?: number;
+    installs?: number;
+    /** Lifecycle state. Clients wait for RUNNING. ERROR means provisioning or start failed; see 'error'. */
+    status: "INITIALIZING" | "RUNNING" | "STOPPED" | "ERROR" | (string & {});
+    /** Why the sandbox is in ERROR (human-readable, no internals). Absent otherwise. */
+    error?: string;
+    /** When true the server never stops it for being idle. */
+    keepAlive?: boolean;
+    startedAt?: string;
+    createdAt: string;
+  }
   /** Error names this method declares, besides the generic ones (InvalidRequest, AuthenticationRequired, …). */
   export type ErrorName = "SandboxNotFound";
 }
@@ -209,13 +247,13 @@ export namespace SandboxCreateSandbox {
     /** Unique name. The server enforces ^[a-z0-9][a-z0-9-]{0,62}$ (lexicon has no regex) and answers 409 Conflict when taken. Generated when absent. */
     name?: string;
     description?: string;
-    /** Provider name (see describeServer.providers); default 'local'. A free string, not an enum: the server answers 400 naming the available providers. */
+    /** Provider name (see describeServer.providers); default 'local'. The hosted names (cloudflare, daytona, deno, vercel, sprites, modal, e2b, hopx, runloop, blaxel) are accepted and mapped to a provider of this server (describeServer.providerAliases); the sandbox keeps the requested name in 'provider' and shows the real one in 'runsOn'. Any other name is a 400 listing the accepted ones. */
     provider?: string;
     topics?: string[];
     /** Git repository cloned into the workspace on start. */
     repo?: string;
     vcpus?: number;
-    /** GiB. The server rejects what the host cannot give. */
+    /** GiB. The server rejects what the host cannot give. A value of 1024 or more that the host cannot give in GiB is read as MiB (rounded up to whole GiB): the hosted JS SDK's README sends memory(4096). */
     memory?: number;
     /** GiB, at least 3. */
     disk?: number;
@@ -282,8 +320,10 @@ export namespace SandboxDefs {
     id: string;
     /** Unique name; 'adjective-noun-xxxx' when the creator gave none. */
     name: string;
-    /** Name of the provider that runs it, e.g. 'local'. */
+    /** The provider name the creator asked for: one this server runs (e.g. 'local'), or a hosted name (e.g. 'cloudflare') that the server maps to one of its own (see runsOn and describeServer.providerAliases). */
     provider: string;
+    /** Our addition: the provider of this server that really runs the sandbox (differs from 'provider' when a hosted name was mapped). */
+    runsOn?: string;
     /** Name of the base image, e.g. 'debian'. */
     baseSandbox: string;
     displayName?: string;
@@ -316,10 +356,10 @@ export namespace SandboxDefs {
     value: string;
   }
 
-  /** A secret whose value is a libsodium sealed box (crypto_box_seal to the server's public key), base64url without padding. */
+  /** A secret whose value is a libsodium sealed box (crypto_box_seal to the server's public key), base64url without padding; or plaintext, which the server seals with its own key before storing it. */
   export interface SealedSecret {
     name: string;
-    /** Sealed value (about 96 KiB of plaintext at most). */
+    /** Sealed value (about 96 KiB of plaintext at most). A plaintext value is accepted too and sealed by the server (see the README's sealing rule); a box sealed to another key is refused. */
     value: string;
   }
 
@@ -335,6 +375,8 @@ export namespace SandboxDefs {
     port: number;
     description?: string;
     previewUrl?: string;
+    /** Our addition: the same URL as previewUrl (the Go SDK reads this field). */
+    url?: string;
   }
 
   export interface BackupView {
@@ -424,6 +466,7 @@ export namespace SandboxGetBackups {
   export interface QueryParams {
     /** Sandbox id or name. */
     id: string;
+    /** At least 1; values above 100 are served as 100 (the hosted lexicons have no maximum and official clients send larger ones). */
     limit?: number;
     offset?: number;
   }
@@ -441,6 +484,7 @@ export namespace SandboxGetExposedPorts {
   export interface QueryParams {
     /** Sandbox id or name. */
     id: string;
+    /** At least 1; values above 100 are served as 100 (the hosted lexicons have no maximum and official clients send larger ones). */
     limit?: number;
     offset?: number;
   }
@@ -484,6 +528,7 @@ export namespace SandboxGetSandbox {
 /** io.pocketenv.sandbox.getSandboxes: The sandboxes visible to the caller (their own), newest first. */
 export namespace SandboxGetSandboxes {
   export interface QueryParams {
+    /** At least 1; values above 100 are served as 100 (the hosted lexicons have no maximum and official clients send larger ones). */
     limit?: number;
     offset?: number;
   }
@@ -512,9 +557,22 @@ export namespace SandboxGetSshKeys {
     /** Same value as privateKey; the Gleam SDK reads this field. */
     redacted?: string;
     createdAt: string;
+    /** Our addition: the same fields, wrapped (the Go SDK decodes this). */
+    sshKeys?: SshKeysView;
   }
   /** Error names this method declares, besides the generic ones (InvalidRequest, AuthenticationRequired, …). */
   export type ErrorName = "SandboxNotFound" | "NotFound";
+
+  export interface SshKeysView {
+    /** Sandbox id. */
+    id: string;
+    /** The redacted copy, never the key. */
+    privateKey: string;
+    publicKey: string;
+    /** Same value as privateKey; the Gleam SDK reads this field. */
+    redacted?: string;
+    createdAt: string;
+  }
 }
 
 /** io.pocketenv.sandbox.getTailscaleAuthKey: The sandbox's Tailscale auth key, redacted: 'authKey' holds the masked copy, never the key. */
@@ -584,11 +642,14 @@ export namespace SandboxPutPreferences {
 
 /** io.pocketenv.sandbox.putSshKeys: Replace the sandbox's SSH key pair (written to ~/.ssh on start, and at once when running). */
 export namespace SandboxPutSshKeys {
-  export type QueryParams = Record<string, never>;
+  export interface QueryParams {
+    /** Sandbox id or name, when not in the body (the Go SDK sends it here). If both are given they must name the same sandbox. */
+    id?: string;
+  }
   export interface InputSchema {
-    /** Sandbox id or name. */
-    id: string;
-    /** Sealed private key (crypto_box_seal, base64url). */
+    /** Sandbox id or name. Required here or as the 'id' query parameter. */
+    id?: string;
+    /** Sealed private key (crypto_box_seal, base64url), or the PEM key itself, which the server seals. */
     privateKey: string;
     /** OpenSSH public key line. */
     publicKey: string;
@@ -686,8 +747,14 @@ export namespace SecretAddSecret {
     /** The client's masked copy of the value (accepted, not needed). */
     redacted?: string;
   }
+  /** The secret under 'secret', and the same fields at the top level (the Go SDK decodes the flat form). */
   export interface OutputSchema {
     secret: SecretDefs.SecretView;
+    id: string;
+    sandboxId?: string;
+    name: string;
+    createdAt: string;
+    updatedAt?: string;
   }
   /** Error names this method declares, besides the generic ones (InvalidRequest, AuthenticationRequired, …). */
   export type ErrorName = "SandboxNotFound";
@@ -710,7 +777,7 @@ export namespace SecretDefs {
     sandboxId: string;
     /** The server enforces ^[A-Za-z_][A-Za-z0-9_]*$. */
     name: string;
-    /** Sealed value (crypto_box_seal, base64url); about 96 KiB of plaintext at most. */
+    /** Sealed value (crypto_box_seal, base64url); about 96 KiB of plaintext at most. Plaintext is accepted too and sealed by the server; a box sealed to another key is refused. */
     value: string;
   }
 
@@ -718,7 +785,7 @@ export namespace SecretDefs {
     /** If given, must be the sandbox the secret belongs to. */
     sandboxId?: string;
     name?: string;
-    /** Sealed value. */
+    /** Sealed value, or plaintext that the server seals. */
     value?: string;
   }
 }
@@ -742,8 +809,14 @@ export namespace SecretGetSecret {
     id: string;
   }
   export type InputSchema = undefined;
+  /** The secret under 'secret', and the same fields at the top level (the Go SDK decodes the flat form). */
   export interface OutputSchema {
     secret: SecretDefs.SecretView;
+    id: string;
+    sandboxId?: string;
+    name: string;
+    createdAt: string;
+    updatedAt?: string;
   }
   /** Error names this method declares, besides the generic ones (InvalidRequest, AuthenticationRequired, …). */
   export type ErrorName = "NotFound";
@@ -754,6 +827,7 @@ export namespace SecretGetSecrets {
   export interface QueryParams {
     /** Only this sandbox (id or name). */
     sandboxId?: string;
+    /** At least 1; values above 100 are served as 100 (the hosted lexicons have no maximum and official clients send larger ones). */
     limit?: number;
     offset?: number;
   }
@@ -766,7 +840,7 @@ export namespace SecretGetSecrets {
   export type ErrorName = "SandboxNotFound";
 }
 
-/** io.pocketenv.secret.updateSecret: Change a secret; absent fields are left unchanged. */
+/** io.pocketenv.secret.updateSecret: Change a secret; absent fields are left unchanged. Returns the updated secret (our addition; the hosted service returned nothing). */
 export namespace SecretUpdateSecret {
   export type QueryParams = Record<string, never>;
   export interface InputSchema {
@@ -776,7 +850,15 @@ export namespace SecretUpdateSecret {
     /** The client's masked copy of the value (accepted, not needed). */
     redacted?: string;
   }
-  export type OutputSchema = Record<string, never>;
+  /** The secret under 'secret', and the same fields at the top level (the Go SDK decodes the flat form). */
+  export interface OutputSchema {
+    secret: SecretDefs.SecretView;
+    id: string;
+    sandboxId?: string;
+    name: string;
+    createdAt: string;
+    updatedAt?: string;
+  }
   /** Error names this method declares, besides the generic ones (InvalidRequest, AuthenticationRequired, …). */
   export type ErrorName = "NotFound" | "Conflict";
 }
@@ -790,6 +872,8 @@ export namespace ServerDescribeServer {
     /** The server's X25519 public key, 64 lowercase hex characters. Seal secret values, file contents, SSH private keys and Tailscale keys to it. */
     publicKey: string;
     providers: ProviderInfo[];
+    /** Hosted provider names createSandbox accepts and the provider of this server each one runs on (POCKETENV_PROVIDER_ALIASES). */
+    providerAliases?: ProviderAlias[];
     /** Names accepted as createSandbox.base. */
     bases: string[];
     baseDetails?: BaseInfo[];
@@ -811,6 +895,13 @@ export namespace ServerDescribeServer {
     ready: boolean;
     /** How many sandboxes were created from this base. */
     installs?: number;
+  }
+
+  export interface ProviderAlias {
+    /** The hosted name a client sends, e.g. 'cloudflare'. */
+    name: string;
+    /** The provider of this server that runs sandboxes created with that name. */
+    runsOn: string;
   }
 }
 
@@ -855,7 +946,7 @@ export namespace ServiceDefs {
     /** Run with sh -c in the workspace. */
     command: string;
     description?: string;
-    /** Ports the service listens on; each is exposed like exposePort. */
+    /** Ports the service listens on; each is exposed like exposePort. Each must be 1025..65535 (checked by the server, whose message says why). */
     ports?: number[];
   }
 
@@ -863,7 +954,7 @@ export namespace ServiceDefs {
     name?: string;
     command?: string;
     description?: string;
-    /** Replaces the service's ports. */
+    /** Replaces the service's ports. Each must be 1025..65535 (checked by the server, whose message says why). */
     ports?: number[];
   }
 }
@@ -901,6 +992,7 @@ export namespace ServiceGetServices {
   export interface QueryParams {
     /** Sandbox id or name. */
     sandboxId: string;
+    /** At least 1; values above 100 are served as 100 (the hosted lexicons have no maximum and official clients send larger ones). */
     limit?: number;
     offset?: number;
   }
@@ -969,8 +1061,15 @@ export namespace VariableAddVariable {
   export interface InputSchema {
     variable: VariableDefs.VariableInput;
   }
+  /** The variable under 'variable', and the same fields at the top level (the Go SDK decodes the flat form). */
   export interface OutputSchema {
     variable: VariableDefs.VariableView;
+    id: string;
+    sandboxId?: string;
+    name: string;
+    value: string;
+    createdAt: string;
+    updatedAt: string;
   }
   /** Error names this method declares, besides the generic ones (InvalidRequest, AuthenticationRequired, …). */
   export type ErrorName = "SandboxNotFound";
@@ -1024,8 +1123,15 @@ export namespace VariableGetVariable {
     id: string;
   }
   export type InputSchema = undefined;
+  /** The variable under 'variable', and the same fields at the top level (the Go SDK decodes the flat form). */
   export interface OutputSchema {
     variable: VariableDefs.VariableView;
+    id: string;
+    sandboxId?: string;
+    name: string;
+    value: string;
+    createdAt: string;
+    updatedAt: string;
   }
   /** Error names this method declares, besides the generic ones (InvalidRequest, AuthenticationRequired, …). */
   export type ErrorName = "NotFound";
@@ -1036,6 +1142,7 @@ export namespace VariableGetVariables {
   export interface QueryParams {
     /** Only this sandbox (id or name). */
     sandboxId?: string;
+    /** At least 1; values above 100 are served as 100 (the hosted lexicons have no maximum and official clients send larger ones). */
     limit?: number;
     offset?: number;
   }
@@ -1048,7 +1155,7 @@ export namespace VariableGetVariables {
   export type ErrorName = "SandboxNotFound";
 }
 
-/** io.pocketenv.variable.updateVariable: Change a variable; absent fields are left unchanged. */
+/** io.pocketenv.variable.updateVariable: Change a variable; absent fields are left unchanged. Returns the updated variable (our addition; the hosted service returned nothing). */
 export namespace VariableUpdateVariable {
   export type QueryParams = Record<string, never>;
   export interface InputSchema {
@@ -1056,7 +1163,16 @@ export namespace VariableUpdateVariable {
     id: string;
     variable: VariableDefs.VariablePatch;
   }
-  export type OutputSchema = Record<string, never>;
+  /** The variable under 'variable', and the same fields at the top level (the Go SDK decodes the flat form). */
+  export interface OutputSchema {
+    variable: VariableDefs.VariableView;
+    id: string;
+    sandboxId?: string;
+    name: string;
+    value: string;
+    createdAt: string;
+    updatedAt: string;
+  }
   /** Error names this method declares, besides the generic ones (InvalidRequest, AuthenticationRequired, …). */
   export type ErrorName = "NotFound" | "Conflict";
 }
@@ -1093,8 +1209,8 @@ export namespace VolumeDefs {
     sandboxId: string;
     /** The server enforces ^[a-z0-9][a-z0-9-]{0,62}$. Names are the caller's: the same name in another sandbox mounts the same data. */
     name: string;
-    /** Absolute mount path inside the sandbox. */
-    path: string;
+    /** Absolute mount path inside the sandbox. Default: /volumes/<name>. */
+    path?: string;
     readOnly?: boolean;
   }
 
@@ -1147,6 +1263,7 @@ export namespace VolumeGetVolume {
 /** io.pocketenv.volume.getVolumeData: Our addition. The caller's named volumes (the data, attached or not), newest first, so that data left behind by deleted sandboxes can be found and deleted. */
 export namespace VolumeGetVolumeData {
   export interface QueryParams {
+    /** At least 1; values above 100 are served as 100 (the hosted lexicons have no maximum and official clients send larger ones). */
     limit?: number;
     offset?: number;
   }
@@ -1173,6 +1290,7 @@ export namespace VolumeGetVolumes {
   export interface QueryParams {
     /** Only this sandbox (id or name). */
     sandboxId?: string;
+    /** At least 1; values above 100 are served as 100 (the hosted lexicons have no maximum and official clients send larger ones). */
     limit?: number;
     offset?: number;
   }

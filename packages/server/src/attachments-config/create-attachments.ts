@@ -1,7 +1,8 @@
 /**
  * createSandbox's `envs` and `secrets`: checked before anything is created (a bad name or a
- * value that is not a sealed box is a 400 and no sandbox is made), then stored right after the
- * sandbox record and before its first start, in one transaction, so the first start has them.
+ * value sealed to another key is a 400 and no sandbox is made; a plaintext secret, as the JS
+ * SDK sends them, is sealed by the server), then stored right after the sandbox record and
+ * before its first start, in one transaction, so the first start has them.
  * A name given twice keeps its last value, as addVariable would.
  */
 import type { SandboxDefs } from '@pocketenv/lexicons';

@@ -1,6 +1,7 @@
 /**
  * io.pocketenv.file.*: files written into a sandbox at every start and, when it is running, at
- * once. Content arrives sealed and is stored sealed; it is never returned. The file is owned by
+ * once. Content arrives sealed (or in plaintext, as the Gleam SDK sends it, which the server
+ * seals) and is stored sealed; it is never returned. The file is owned by
  * the sandbox's root user, mode 0644; missing parent directories are created (root, 0755).
  * Deleting a file attachment stops it being written; the copy in the sandbox is left alone.
  */
@@ -12,7 +13,7 @@ import { ownedSandbox } from '../xrpc/lookup';
 import { authedMethod } from '../xrpc/method';
 import { page } from '../xrpc/pagination';
 import { changeThenApply } from './apply';
-import { openSealedInput, openStored } from './sealed';
+import { acceptSealedInput, openStored } from './sealed';
 import type { ConfigStores } from './stores';
 import { DEFAULT_ATTACHMENT_PAGE, checkSandboxFilePath } from './validate';
 import { fileView } from './views';
@@ -33,7 +34,7 @@ export function registerFileMethods(server: Server, ctx: AppContext, { files }: 
   authedMethod(server, ctx, 'io.pocketenv.file.addFile', async ({ actor, input }) => {
     const record = await ownedSandbox(ctx, actor, input.file.sandboxId);
     const path = checkSandboxFilePath('file.path', input.file.path);
-    const { sealed, plain } = await openSealedInput(ctx.keys, 'file.content', input.file.content);
+    const { sealed, plain } = await acceptSealedInput(ctx.keys, 'file.content', input.file.content);
     const row = await changeThenApply(ctx, record, {
       field: 'file.path',
       what: `file ${path}`,
@@ -64,7 +65,7 @@ export function registerFileMethods(server: Server, ctx: AppContext, { files }: 
   authedMethod(server, ctx, 'io.pocketenv.file.updateFile', async ({ actor, input }) => {
     const before = await owned(actor.id, input.id);
     const path = input.file.path === undefined ? before.path : checkSandboxFilePath('file.path', input.file.path);
-    const opened = input.file.content === undefined ? undefined : await openSealedInput(ctx.keys, 'file.content', input.file.content);
+    const opened = input.file.content === undefined ? undefined : await acceptSealedInput(ctx.keys, 'file.content', input.file.content);
     const record = await ctx.sandboxes.findById(before.sandbox_id);
     if (!record) throw new NotFoundError(`file ${JSON.stringify(input.id)} not found`);
     await changeThenApply(ctx, record, {

@@ -1,24 +1,27 @@
 /**
  * io.pocketenv.sandbox.putSshKeys / getSshKeys / putTailscaleAuthKey / getTailscaleAuthKey.
- * The private key and the auth key arrive sealed and are stored sealed; reads return only the
- * masked copy. Both are applied at once when the sandbox is running, and at every start.
+ * The private key and the auth key arrive sealed (or in plaintext, which the server seals) and
+ * are stored sealed; reads return only the masked copy. Both are applied at once when the
+ * sandbox is running, and at every start.
  */
 import type { Server } from '@atproto/xrpc-server';
 import type { AppContext } from '../context';
 import { InvalidInputError, NotFoundError } from '../errors';
-import { ownedSandbox } from '../xrpc/lookup';
+import { ownedSandbox, sandboxFromBodyOrQuery } from '../xrpc/lookup';
 import { authedMethod } from '../xrpc/method';
+import { wrappedAndFlat } from '../xrpc/wrap';
 import { changeThenApply } from './apply';
-import { maskPrivateKey, maskValue, openSealedText, safeRedacted } from './sealed';
+import { maskPrivateKey, maskValue, acceptSealedText, safeRedacted } from './sealed';
 import { checkPrivateKey, checkPublicKey, finishSshSetup, sshKeyFiles } from './ssh-install';
 import type { ConfigStores } from './stores';
 import { applyTailscaleKey } from './tailscale-up';
 
 export function registerKeyMethods(server: Server, ctx: AppContext, { keys }: ConfigStores): void {
-  authedMethod(server, ctx, 'io.pocketenv.sandbox.putSshKeys', async ({ actor, input }) => {
-    const record = await ownedSandbox(ctx, actor, input.id);
+  // The contract sends {id, …}; the Go SDK sends ?id= and no id in the body.
+  authedMethod(server, ctx, 'io.pocketenv.sandbox.putSshKeys', async ({ actor, params, input }) => {
+    const record = await sandboxFromBodyOrQuery(ctx, actor, input.id, params.id);
     const publicKey = checkPublicKey('publicKey', input.publicKey);
-    const { sealed, text: privateKey } = await openSealedText(ctx.keys, 'privateKey', input.privateKey);
+    const { sealed, text: privateKey } = await acceptSealedText(ctx.keys, 'privateKey', input.privateKey);
     checkPrivateKey('privateKey', privateKey);
     const redacted = safeRedacted(input.redacted, privateKey, maskPrivateKey);
     await changeThenApply(ctx, record, {
@@ -42,19 +45,17 @@ export function registerKeyMethods(server: Server, ctx: AppContext, { keys }: Co
     const record = await ownedSandbox(ctx, actor, params.id);
     const row = await keys.sshKeys(record.id);
     if (!row) throw new NotFoundError(`sandbox ${record.name} has no SSH keys`);
-    return { id: record.id, privateKey: row.redacted, publicKey: row.public_key, redacted: row.redacted, createdAt: row.created_at };
+    return wrappedAndFlat('sshKeys', { id: record.id, privateKey: row.redacted, publicKey: row.public_key, redacted: row.redacted, createdAt: row.created_at });
   });
 
   // The contract's shape is {id, authKey, redacted?}; the Gleam SDK sends ?id= and {tailscaleAuthKey}.
   authedMethod(server, ctx, 'io.pocketenv.sandbox.putTailscaleAuthKey', async ({ actor, params, input }) => {
-    const id = input?.id ?? params.id;
-    if (id === undefined) throw new InvalidInputError('id', 'is required (the sandbox id or name)');
     const sealedKey = input?.authKey ?? input?.tailscaleAuthKey;
-    if (sealedKey === undefined) throw new InvalidInputError('authKey', 'is required (the sealed Tailscale auth key)');
-    const record = await ownedSandbox(ctx, actor, id);
-    const { sealed, text } = await openSealedText(ctx.keys, 'authKey', sealedKey);
+    const record = await sandboxFromBodyOrQuery(ctx, actor, input?.id, params.id);
+    if (sealedKey === undefined) throw new InvalidInputError('authKey', 'is required (the Tailscale auth key, sealed or not)');
+    const { sealed, text } = await acceptSealedText(ctx.keys, 'authKey', sealedKey);
     const authKey = text.trim();
-    if (authKey === '' || /\s/.test(authKey)) throw new InvalidInputError('authKey', 'the sealed value is not an auth key (empty, or it has spaces or line breaks)');
+    if (authKey === '' || /\s/.test(authKey)) throw new InvalidInputError('authKey', 'the value is not an auth key (empty, or it has spaces or line breaks)');
     const redacted = safeRedacted(input?.redacted, authKey, maskValue);
     await changeThenApply(ctx, record, {
       field: 'authKey',

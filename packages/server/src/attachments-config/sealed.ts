@@ -1,46 +1,62 @@
 /**
- * Sealed values (secrets, file contents, SSH private keys, Tailscale keys): libsodium sealed
- * boxes to the server's public key, base64url. The server opens one only to check it on the way
- * in (a value that does not open is a 400 naming the field) and to put it into a sandbox; the
- * plaintext is never stored, logged or returned.
+ * Sealed values (secrets, file contents, SSH private keys, Tailscale keys) are stored only as
+ * libsodium sealed boxes to the server's public key, base64url. A client sends either a box
+ * sealed to that key (opened to check it) or plaintext, which the server seals with its own
+ * key before storing it (./sealed-shape.ts says how the two are told apart); a box sealed to
+ * another key is a 400 naming the key to use. The plaintext is never stored, logged or returned.
  */
 import type { BoxKeyPair } from '../keys';
-import { openSealed } from '../keys';
+import { openSealed, publicKeyHex, sealToServer } from '../keys';
 import { InvalidInputError, InvalidStateError } from '../errors';
+import { sealedBoxBytes } from './sealed-shape';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/**
- * The canonical form we store: base64url without padding. Standard base64 and padding are
- * accepted too (they encode the same bytes), so a client that pads is not refused for nothing.
- */
-export function canonicalSealed(value: string): string {
-  return value.trim().replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+/** The hosted service's key: the official clients' default, and the Gleam SDK's only one. */
+export const HOSTED_PUBLIC_KEY = '2bf96e12d109e6948046a7803ef1696e12c11f04f20a6ce64dbd4bcd93db9341';
+
+/** What a sealed field becomes: the box we store (base64url, no padding) and its plaintext. */
+export interface AcceptedSealed {
+  sealed: string;
+  plain: Uint8Array;
 }
 
-/** Opens a sealed value sent in `field`; 400 when it is not a sealed box for this server. */
-export async function openSealedInput(keys: BoxKeyPair, field: string, sealed: string): Promise<{ sealed: string; plain: Uint8Array }> {
-  const canonical = canonicalSealed(sealed);
+/** Takes a sealed field's value: a box sealed to this server (opened), or plaintext (sealed here). */
+export async function acceptSealedInput(keys: BoxKeyPair, field: string, value: string): Promise<AcceptedSealed> {
+  const box = sealedBoxBytes(value);
+  if (!box) {
+    const plain = new TextEncoder().encode(value);
+    return { sealed: await sealToServer(keys, plain), plain };
+  }
+  const sealed = Buffer.from(box).toString('base64url');
   try {
-    return { sealed: canonical, plain: await openSealed(keys, canonical) };
+    return { sealed, plain: await openSealed(keys, sealed) };
   } catch {
-    throw new InvalidInputError(
-      field,
-      "is not a sealed box for this server: seal it with libsodium's crypto_box_seal to the publicKey from io.pocketenv.server.describeServer, then encode it as base64url",
-    );
+    throw new InvalidInputError(field, wrongKeyMessage(keys));
   }
 }
 
-/** Like {@link openSealedInput}, for values that must be text (secrets, keys). */
-export async function openSealedText(keys: BoxKeyPair, field: string, sealed: string): Promise<{ sealed: string; text: string }> {
-  const opened = await openSealedInput(keys, field, sealed);
+/** Like {@link acceptSealedInput}, for values that must be text (secrets, keys). */
+export async function acceptSealedText(keys: BoxKeyPair, field: string, value: string): Promise<{ sealed: string; text: string }> {
+  const accepted = await acceptSealedInput(keys, field, value);
   let text: string;
   try {
-    text = utf8.decode(opened.plain);
+    text = utf8.decode(accepted.plain);
   } catch {
     throw new InvalidInputError(field, 'the sealed value is not UTF-8 text');
   }
-  return { sealed: opened.sealed, text };
+  return { sealed: accepted.sealed, text };
+}
+
+function wrongKeyMessage(keys: BoxKeyPair): string {
+  const short = `${HOSTED_PUBLIC_KEY.slice(0, 6)}…${HOSTED_PUBLIC_KEY.slice(-4)}`;
+  return (
+    `is a sealed box for another key. Seal it to this server's public key ${publicKeyHex(keys)} ` +
+    `(publicKey of io.pocketenv.server.describeServer; the CLI and the Go, Elixir and Clojure SDKs read POCKETENV_PUBLIC_KEY, ` +
+    `the JS SDK takes Sandbox.configure({ publicKey })), or send the value unsealed and the server seals it. ` +
+    `Clients seal to the hosted service's key ${short} unless told otherwise; the Gleam SDK always does and cannot be told, ` +
+    `so what it seals cannot be opened here. (Plaintext that is base64 of 48 bytes or more can look like a sealed box: seal such a value.)`
+  );
 }
 
 /** Opens a value we stored earlier (to put it into a sandbox). */

@@ -1,6 +1,7 @@
 /**
- * io.pocketenv.secret.*: like variables, but the value arrives sealed, is stored sealed, is
- * opened only to go into a sandbox's environment, and is never returned.
+ * io.pocketenv.secret.*: like variables, but the value arrives sealed (or in plaintext, which
+ * the server seals), is stored sealed, is opened only to go into a sandbox's environment, and
+ * is never returned.
  */
 import type { Server } from '@atproto/xrpc-server';
 import type { AppContext } from '../context';
@@ -9,16 +10,17 @@ import { ConflictError, InvalidInputError, NotFoundError } from '../errors';
 import { ownedSandbox } from '../xrpc/lookup';
 import { authedMethod } from '../xrpc/method';
 import { page } from '../xrpc/pagination';
-import { openSealedText } from './sealed';
+import { wrappedAndFlat } from '../xrpc/wrap';
+import { acceptSealedText } from './sealed';
 import type { ConfigStores } from './stores';
 import { DEFAULT_ATTACHMENT_PAGE, checkEnvName, checkEnvValue } from './validate';
 import { secretView } from './views';
 
-/** Opens a sealed secret value to check it; returns what is stored (the sealed form). */
-export async function checkSealedSecret(ctx: AppContext, field: string, sealed: string): Promise<string> {
-  const opened = await openSealedText(ctx.keys, field, sealed);
-  checkEnvValue(field, opened.text);
-  return opened.sealed;
+/** Takes a secret value (sealed to this server, or plaintext) and checks it; returns what is stored (the sealed form). */
+export async function checkSealedSecret(ctx: AppContext, field: string, value: string): Promise<string> {
+  const accepted = await acceptSealedText(ctx.keys, field, value);
+  checkEnvValue(field, accepted.text);
+  return accepted.sealed;
 }
 
 export function registerSecretMethods(server: Server, ctx: AppContext, { secrets }: ConfigStores): void {
@@ -32,7 +34,7 @@ export function registerSecretMethods(server: Server, ctx: AppContext, { secrets
     const record = await ownedSandbox(ctx, actor, input.secret.sandboxId);
     const name = checkEnvName('secret.name', input.secret.name);
     const sealed = await checkSealedSecret(ctx, 'secret.value', input.secret.value);
-    return { secret: secretView(await secrets.put(record.id, name, sealed)) };
+    return wrappedAndFlat('secret', secretView(await secrets.put(record.id, name, sealed)));
   });
 
   authedMethod(server, ctx, 'io.pocketenv.secret.getSecrets', async ({ actor, params }) => {
@@ -43,7 +45,7 @@ export function registerSecretMethods(server: Server, ctx: AppContext, { secrets
   });
 
   authedMethod(server, ctx, 'io.pocketenv.secret.getSecret', async ({ actor, params }) => {
-    return { secret: secretView(await owned(actor.id, params.id)) };
+    return wrappedAndFlat('secret', secretView(await owned(actor.id, params.id)));
   });
 
   authedMethod(server, ctx, 'io.pocketenv.secret.updateSecret', async ({ actor, input }) => {
@@ -61,7 +63,8 @@ export function registerSecretMethods(server: Server, ctx: AppContext, { secrets
       if (isUniqueViolation(err)) throw new ConflictError(`secret.name: the sandbox already has a secret named ${JSON.stringify(change.name)}`);
       throw err;
     }
-    return {};
+    // The updated record (the Go SDK replaces its handle with the answer).
+    return wrappedAndFlat('secret', secretView(await owned(actor.id, row.id)));
   });
 
   authedMethod(server, ctx, 'io.pocketenv.secret.deleteSecret', async ({ actor, params }) => {

@@ -8,7 +8,12 @@ const MAX_PATH = 4096;
 
 export function checkEnvName(field: string, name: string): string {
   if (name.length === 0 || name.length > MAX_NAME || !ENV_NAME.test(name)) {
-    throw new InvalidInputError(field, `${JSON.stringify(name.slice(0, 80))} is not a valid variable name (letters, digits and _, not starting with a digit; at most ${MAX_NAME})`);
+    // Environment variable names: a shell cannot reference (or, for `=`, even export) others.
+    const suggestion = name.slice(0, MAX_NAME).replace(/[^A-Za-z0-9_]/g, '_').replace(/^(?=[0-9])/, '_') || 'MY_VAR';
+    throw new InvalidInputError(
+      field,
+      `${JSON.stringify(name.slice(0, 80))} is not a valid variable name (letters, digits and _, not starting with a digit; at most ${MAX_NAME}), e.g. ${JSON.stringify(suggestion.slice(0, 80))}`,
+    );
   }
   return name;
 }
@@ -30,7 +35,7 @@ const KERNEL_DIRS = new Set(['proc', 'sys', 'dev']);
  */
 export function checkSandboxFilePath(field: string, raw: string): string {
   if (raw.includes('\0')) throw new InvalidInputError(field, 'contains a NUL byte');
-  if (!raw.startsWith('/')) throw new InvalidInputError(field, `${JSON.stringify(raw)} must be an absolute path inside the sandbox`);
+  if (!raw.startsWith('/')) throw new InvalidInputError(field, `${JSON.stringify(raw)} must be an absolute path inside the sandbox, e.g. ${JSON.stringify(`/workspace/${raw.replace(/^\.\//, '')}`)}`);
   if (raw.length > MAX_PATH) throw new InvalidInputError(field, `is longer than ${MAX_PATH} characters`);
   const parts = raw.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.includes('..')) throw new InvalidInputError(field, `${JSON.stringify(raw)}: '..' is not allowed (a file cannot be written outside its path)`);
@@ -40,5 +45,5 @@ export function checkSandboxFilePath(field: string, raw: string): string {
   return '/' + parts.join('/');
 }
 
-/** Page bounds come validated from the lexicon (limit 1..100, offset ≥ 0); this is the default page. */
+/** The default page of variables, secrets and files (../xrpc/pagination.ts bounds it). */
 export const DEFAULT_ATTACHMENT_PAGE = 20;

@@ -9,6 +9,7 @@ import { ConflictError, InvalidInputError, NotFoundError } from '../errors';
 import { ownedSandbox } from '../xrpc/lookup';
 import { authedMethod } from '../xrpc/method';
 import { page } from '../xrpc/pagination';
+import { wrappedAndFlat } from '../xrpc/wrap';
 import type { ConfigStores } from './stores';
 import { DEFAULT_ATTACHMENT_PAGE, checkEnvName, checkEnvValue } from './validate';
 import { variableView } from './views';
@@ -24,7 +25,7 @@ export function registerVariableMethods(server: Server, ctx: AppContext, { varia
     const record = await ownedSandbox(ctx, actor, input.variable.sandboxId);
     const name = checkEnvName('variable.name', input.variable.name);
     const value = checkEnvValue('variable.value', input.variable.value);
-    return { variable: variableView(await variables.put(record.id, name, value)) };
+    return wrappedAndFlat('variable', variableView(await variables.put(record.id, name, value)));
   });
 
   authedMethod(server, ctx, 'io.pocketenv.variable.getVariables', async ({ actor, params }) => {
@@ -35,7 +36,7 @@ export function registerVariableMethods(server: Server, ctx: AppContext, { varia
   });
 
   authedMethod(server, ctx, 'io.pocketenv.variable.getVariable', async ({ actor, params }) => {
-    return { variable: variableView(await owned(actor.id, params.id)) };
+    return wrappedAndFlat('variable', variableView(await owned(actor.id, params.id)));
   });
 
   authedMethod(server, ctx, 'io.pocketenv.variable.updateVariable', async ({ actor, input }) => {
@@ -53,7 +54,8 @@ export function registerVariableMethods(server: Server, ctx: AppContext, { varia
       if (isUniqueViolation(err)) throw new ConflictError(`variable.name: the sandbox already has a variable named ${JSON.stringify(change.name)}`);
       throw err;
     }
-    return {};
+    // The updated record (the Go SDK replaces its handle with the answer).
+    return wrappedAndFlat('variable', variableView(await owned(actor.id, row.id)));
   });
 
   authedMethod(server, ctx, 'io.pocketenv.variable.deleteVariable', async ({ actor, params }) => {

@@ -39,7 +39,14 @@ export interface SandboxTable {
   owner_id: string | null;
   name: string;
   display_name: string | null;
+  /** The provider that runs it: what every lifecycle step, reconciliation and the pool use. */
   provider: string;
+  /**
+   * The provider name the creator asked for (a hosted alias such as `cloudflare`, or the same
+   * as `provider`), shown as the view's `provider` (migration 0007, which backfilled older rows;
+   * the view falls back to `provider` if it is ever null).
+   */
+  requested_provider: string | null;
   base: string;
   description: string | null;
   /** JSON array of strings. */

@@ -29,11 +29,11 @@ export function registerPortMethods(server: Server, ctx: AppContext): void {
   authedMethod(server, ctx, 'io.pocketenv.sandbox.getExposedPorts', async ({ actor, params, req }) => {
     const record = await ownedSandbox(ctx, actor, params.id);
     const { rows, total } = await listPorts(ctx.db, record.id, page(params, PORTS_PAGE));
-    const ports = rows.map((row) => ({
-      port: row.port,
-      ...(row.description !== null ? { description: row.description } : {}),
-      previewUrl: previewUrlFor(ctx.config.preview, req, row),
-    }));
+    const ports = rows.map((row) => {
+      const previewUrl = previewUrlFor(ctx.config.preview, req, row);
+      // `url` too: the Go SDK reads that name.
+      return { port: row.port, ...(row.description !== null ? { description: row.description } : {}), previewUrl, url: previewUrl };
+    });
     return { ports, total };
   });
 }

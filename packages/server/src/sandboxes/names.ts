@@ -19,7 +19,23 @@ export function generateName(): string {
 
 export function validateName(name: string, field = 'name'): string {
   if (!NAME.test(name)) {
-    throw new InvalidInputError(field, `${field} ${JSON.stringify(name)} must be 1-63 lowercase letters, digits or hyphens, starting and ending with a letter or digit`);
+    throw new InvalidInputError(
+      field,
+      `${field} ${JSON.stringify(name)} must be 1-63 lowercase letters, digits or hyphens, starting and ending with a letter or digit (it becomes the sandbox's hostname), e.g. ${JSON.stringify(suggestLabel(name))}`,
+    );
   }
   return name;
+}
+
+/**
+ * A name close to `raw` that the name rules accept, for error messages ("e.g. my-box"):
+ * lowercased, every run of other characters made one hyphen, trimmed to 63 characters.
+ */
+export function suggestLabel(raw: string, fallback = 'my-sandbox'): string {
+  const label = raw
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .slice(0, 63)
+    .replace(/^-+|-+$/g, '');
+  return label || fallback;
 }

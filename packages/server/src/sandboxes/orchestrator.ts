@@ -126,14 +126,14 @@ export class Orchestrator {
   // --- create ---------------------------------------------------------------------------
 
   async create(owner: Actor, req: CreateRequest): Promise<SandboxRecord> {
-    const provider = this.providers.resolve(req.provider);
+    const { provider, requested } = this.providers.resolve(req.provider);
     const base = await this.providers.resolveBase(provider, req.base);
     const resources = resolveResources(req);
     if (req.repo !== undefined) validateRepo(req.repo);
     let pooled: PooledSandbox | undefined;
     const insert = () => {
       pooled = this.pool?.take(provider.name, base, resources);
-      return this.insertRecord(owner, req, provider.name, base, resources, pooled?.id);
+      return this.insertRecord(owner, req, { runsOn: provider.name, requested }, base, resources, pooled?.id);
     };
     try {
       return await this.createRecorded(owner, req, provider, insert, () => pooled);
@@ -187,7 +187,7 @@ export class Orchestrator {
   private async insertRecord(
     owner: Actor,
     req: CreateRequest,
-    providerName: string,
+    providerNames: { runsOn: string; requested: string },
     base: string,
     resources: ReturnType<typeof resolveResources>,
     pooledId?: string,
@@ -201,7 +201,8 @@ export class Orchestrator {
         owner_id: owner.id,
         name: req.name ?? generateName(),
         display_name: null,
-        provider: providerName,
+        provider: providerNames.runsOn,
+        requested_provider: providerNames.requested,
         base,
         description: req.description ?? null,
         topics: req.topics ? JSON.stringify(req.topics) : null,

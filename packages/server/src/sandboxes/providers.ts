@@ -1,22 +1,30 @@
 /**
- * The providers configured on this server, and the names of providers the hosted service
- * knows. A known name that is not configured here is a clear 400, not "unknown".
+ * The providers configured on this server, and the hosted provider names accepted as aliases
+ * of them (./provider-aliases.ts). Anything else is a 400 that lists every accepted name.
  */
 import type { BaseInfo, Provider } from '@pocketenv/runtime';
 import { InvalidInputError } from '../errors';
+import { resolveProviderAliases, type ProviderAliasSetting } from './provider-aliases';
 
-/** Provider names clients may send (the hosted service's enum plus our `local`). */
-export const KNOWN_PROVIDERS = ['local', 'daytona', 'vercel', 'cloudflare', 'deno', 'sprites', 'modal', 'e2b', 'blaxel', 'hopx', 'runloop'] as const;
+/** What a create asked for, and the provider that runs it. */
+export interface ResolvedProvider {
+  /** The name the client sent (or the default provider's name): the sandbox's `provider`. */
+  requested: string;
+  provider: Provider;
+}
 
 export class ProviderRegistry {
   private readonly byName = new Map<string, Provider>();
+  private readonly aliasTargets: Map<string, string>;
 
-  constructor(providers: Provider[]) {
+  /** Throws when the alias setting names a provider that is not among `providers` (start-up stops). */
+  constructor(providers: Provider[], aliases: ProviderAliasSetting = new Map()) {
     if (providers.length === 0) throw new Error('at least one sandbox provider must be configured');
     for (const p of providers) {
       if (this.byName.has(p.name)) throw new Error(`two providers are named ${JSON.stringify(p.name)}`);
       this.byName.set(p.name, p);
     }
+    this.aliasTargets = resolveProviderAliases(aliases, this.names(), this.defaultProvider().name);
   }
 
   all(): Provider[] {
@@ -31,16 +39,25 @@ export class ProviderRegistry {
     return this.byName.get(name);
   }
 
-  /** The provider for a create request; `local` when none is named and it is configured. */
-  resolve(name: string | undefined): Provider {
-    if (name === undefined) return this.byName.get('local') ?? this.all()[0]!;
-    const provider = this.byName.get(name);
-    if (provider) return provider;
-    const available = this.names().join(', ');
-    if ((KNOWN_PROVIDERS as readonly string[]).includes(name)) {
-      throw new InvalidInputError('provider', `provider ${name} is not configured on this server; available: ${available}`);
+  /** Hosted names and the provider each runs on (describeServer.providerAliases). */
+  aliases(): Array<{ name: string; runsOn: string }> {
+    return [...this.aliasTargets].map(([name, runsOn]) => ({ name, runsOn }));
+  }
+
+  /** The provider for a create request: `local` (else the first) when none is named, an alias's target, or the named one. */
+  resolve(name: string | undefined): ResolvedProvider {
+    if (name === undefined) {
+      const provider = this.defaultProvider();
+      return { requested: provider.name, provider };
     }
-    throw new InvalidInputError('provider', `unknown provider ${JSON.stringify(name)}; available: ${available}`);
+    const provider = this.byName.get(this.aliasTargets.get(name) ?? name);
+    if (provider) return { requested: name, provider };
+    const accepted = [...this.names(), ...this.aliasTargets.keys()].join(', ');
+    throw new InvalidInputError('provider', `unknown provider ${JSON.stringify(name)}; accepted: ${accepted}`);
+  }
+
+  private defaultProvider(): Provider {
+    return this.byName.get('local') ?? this.all()[0]!;
   }
 
   /**

@@ -4,7 +4,10 @@ import type { SandboxRecord, SandboxStatus } from '../db/schema';
 export interface SandboxView {
   id: string;
   name: string;
+  /** What the creator asked for (possibly a hosted alias). */
   provider: string;
+  /** The provider of this server that runs it. */
+  runsOn: string;
   baseSandbox: string;
   displayName?: string;
   description?: string;
@@ -28,7 +31,8 @@ export function toSandboxView(r: SandboxRecord): SandboxView {
   const view: SandboxView = {
     id: r.id,
     name: r.name,
-    provider: r.provider,
+    provider: r.requested_provider ?? r.provider,
+    runsOn: r.provider,
     baseSandbox: r.base,
     vcpus: r.vcpus,
     memory: r.memory,

@@ -8,6 +8,7 @@ import { SandboxNotRunningError } from '@pocketenv/runtime';
 import type { AppContext } from '../context';
 import type { SandboxRecord } from '../db/schema';
 import { InvalidInputError, InvalidStateError, SandboxNotFoundError } from '../errors';
+import { suggestLabel } from '../sandboxes/names';
 import { authedMethod } from '../xrpc/method';
 import { ownedSandbox } from '../xrpc/lookup';
 import { page } from '../xrpc/pagination';
@@ -23,13 +24,26 @@ const DEFAULT_LOG_LINES = 200;
 
 function checkName(name: string | undefined, field: string): void {
   if (name !== undefined && !SERVICE_NAME.test(name)) {
-    throw new InvalidInputError(field, `${JSON.stringify(name)} must be 1-63 lowercase letters, digits or hyphens, starting with a letter or digit`);
+    throw new InvalidInputError(field, `${JSON.stringify(name)} must be 1-63 lowercase letters, digits or hyphens, starting with a letter or digit (it names the service's files in the sandbox), e.g. ${JSON.stringify(suggestLabel(name, 'web'))}`);
   }
 }
+
+/**
+ * A service's ports are exposed like exposePort's, which takes 1025..65535 (as on the hosted
+ * service; 1024 is VS Code's). The lexicon lets any port through so that this message, which
+ * says what to do, is the one a client sees.
+ */
+const MIN_SERVICE_PORT = 1025;
 
 function checkPorts(ports: number[] | undefined, field: string): void {
   const seen = new Set<number>();
   for (const port of ports ?? []) {
+    if (port < MIN_SERVICE_PORT) {
+      throw new InvalidInputError(
+        field,
+        `port ${port} is below ${MIN_SERVICE_PORT}: a service's ports are exposed as preview URLs, which take ports ${MIN_SERVICE_PORT}..65535 (as exposePort does; 1024 is VS Code's); have the service listen on a port of at least ${MIN_SERVICE_PORT}, e.g. 8080`,
+      );
+    }
     if (seen.has(port)) throw new InvalidInputError(field, `port ${port} is listed twice`);
     seen.add(port);
   }

@@ -11,7 +11,7 @@ import { authedMethod } from '../xrpc/method';
 import { ownedSandbox } from '../xrpc/lookup';
 import { page } from '../xrpc/pagination';
 import type { Attachment, VolumeRepository } from './repository';
-import { checkMountPath, checkVolumeName, ensureVolumeData, removeVolumeData, volumeSize } from './storage';
+import { checkMountPath, checkVolumeName, defaultMountPath, ensureVolumeData, removeVolumeData, volumeSize } from './storage';
 
 const VOLUMES_PAGE = 20;
 
@@ -31,7 +31,7 @@ export function registerVolumeMethods(server: Server, ctx: AppContext, volumes: 
   authedMethod(server, ctx, 'io.pocketenv.volume.addVolume', async ({ actor, input }) => {
     const sandbox = await ownedSandbox(ctx, actor, input.volume.sandboxId);
     const name = checkVolumeName(input.volume.name, 'volume.name');
-    const path = checkMountPath(input.volume.path, 'volume.path');
+    const path = checkMountPath(input.volume.path ?? defaultMountPath(name), 'volume.path');
     const provider = ctx.orchestrator.providerOf(sandbox);
     if (!provider.capabilities.has('volumes')) {
       throw new InvalidInputError('volume', `provider ${provider.name} (sandbox ${sandbox.name}) does not support volumes`);

@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidInputError } from '../errors';
+import { suggestLabel } from '../sandboxes/names';
 
 export function volumeDir(dataDir: string, ownerId: string, volumeId: string): string {
   return path.join(dataDir, 'volumes', ownerId, volumeId);
@@ -47,7 +48,7 @@ const KERNEL_FILESYSTEMS = ['proc', 'sys', 'dev'];
  * the sandbox are the provider's to resolve safely when it mounts.)
  */
 export function checkMountPath(value: string, field: string): string {
-  if (!value.startsWith('/')) throw new InvalidInputError(field, `${JSON.stringify(value)} must be an absolute path`);
+  if (!value.startsWith('/')) throw new InvalidInputError(field, `${JSON.stringify(value)} must be an absolute path inside the sandbox, e.g. ${JSON.stringify(`/${value.replace(/^\.\//, '')}`)}`);
   if (/[\0-\x1f]/.test(value)) throw new InvalidInputError(field, 'must not contain control characters');
   const parts = value.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.includes('..')) throw new InvalidInputError(field, `${JSON.stringify(value)} must not contain '..'`);
@@ -60,9 +61,21 @@ export function checkMountPath(value: string, field: string): string {
 
 const VOLUME_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
+/**
+ * Where addVolume mounts a volume when the caller gives no path (the hosted lexicon makes it
+ * optional and the JS SDK's volume.create(name) sends none): its own directory under /volumes.
+ * The name is already checked (one segment of [a-z0-9-]), so the path is one level below
+ * /volumes, never climbs, and two different volumes never share it.
+ */
+export const DEFAULT_VOLUME_ROOT = '/volumes';
+
+export function defaultMountPath(checkedName: string): string {
+  return `${DEFAULT_VOLUME_ROOT}/${checkedName}`;
+}
+
 export function checkVolumeName(name: string, field: string): string {
   if (!VOLUME_NAME.test(name)) {
-    throw new InvalidInputError(field, `${JSON.stringify(name)} must be 1-63 lowercase letters, digits or hyphens, starting with a letter or digit`);
+    throw new InvalidInputError(field, `${JSON.stringify(name)} must be 1-63 lowercase letters, digits or hyphens, starting with a letter or digit (it names the volume's directory), e.g. ${JSON.stringify(suggestLabel(name, 'data'))}`);
   }
   return name;
 }

@@ -25,8 +25,19 @@ export function registerActorMethods(server: Server, ctx: AppContext): void {
   });
 }
 
+/**
+ * Every field the official clients read is present: the hosted CLI's `whoami` prints
+ * displayName (the handle stands in when none is set); the Gleam, Elixir and Clojure SDKs
+ * decode `id` and `avatar` (local actors have no picture: empty string).
+ */
 function profileOf(actor: Actor): ActorDefs.ProfileView {
-  const view: ActorDefs.ProfileView = { did: actor.did, handle: actor.handle, createdAt: actor.created_at, updatedAt: actor.updated_at };
-  if (actor.display_name) view.displayName = actor.display_name;
-  return view;
+  return {
+    id: actor.id,
+    did: actor.did,
+    handle: actor.handle,
+    displayName: actor.display_name || actor.handle,
+    avatar: '',
+    createdAt: actor.created_at,
+    updatedAt: actor.updated_at,
+  };
 }

@@ -8,6 +8,7 @@ import { createFieldsOf } from '../sandboxes/orchestrator';
 import { toSandboxView } from '../sandboxes/view';
 import { authedMethod } from './method';
 import { ownedSandbox } from './lookup';
+import { wrappedAndFlat } from './wrap';
 
 export function registerLifecycleMethods(server: Server, ctx: AppContext): void {
   authedMethod(server, ctx, 'io.pocketenv.sandbox.createSandbox', async ({ actor, input }) => {
@@ -43,6 +44,6 @@ export function registerLifecycleMethods(server: Server, ctx: AppContext): void 
     const claimed = await ctx.sandboxes.claimUnowned(actor.id, params.id);
     const record = claimed ?? (await ctx.sandboxes.findOwned(actor.id, params.id));
     if (!record) throw new SandboxNotFoundError(params.id);
-    return toSandboxView(record);
+    return wrappedAndFlat('sandbox', toSandboxView(record));
   });
 }

@@ -1,4 +1,4 @@
-/** io.pocketenv.server.describeServer: version, public key, providers and bases. No auth. */
+/** io.pocketenv.server.describeServer: version, public key, providers (and the hosted names mapped to them) and bases. No auth. */
 import type { Server } from '@atproto/xrpc-server';
 import type { Provider } from '@pocketenv/runtime';
 import type { ServerDescribeServer } from '@pocketenv/lexicons';
@@ -38,6 +38,7 @@ export function registerServerMethods(server: Server, ctx: AppContext): void {
       version: ctx.version,
       publicKey: publicKeyHex(ctx.keys),
       providers,
+      providerAliases: ctx.providers.aliases(),
       bases: baseDetails.map((b) => b.name),
       baseDetails,
     };
