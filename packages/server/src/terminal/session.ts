@@ -11,11 +11,9 @@ import type { IPty } from 'node-pty';
 import type { TerminalCommand } from '@pocketenv/runtime';
 import type { WebSocket } from 'ws';
 import type { Logger } from '../log';
+import { SocketFlow } from './backpressure';
 import { CloseCode, closeReason, parseResize, type Resize } from './protocol';
 
-/** Output is paused while this much is queued for a slow client, resumed below LOW_WATER. */
-const HIGH_WATER = 1024 * 1024;
-const LOW_WATER = 64 * 1024;
 /** After a hangup, how long the runtime's process gets before it is killed outright. */
 const HANGUP_KILL_MS = 5000;
 /**
@@ -51,7 +49,8 @@ export class TerminalSession {
   private pty!: IPty;
   private spawned = false;
   private ended = false;
-  private paused = false;
+  /** Output is paused while a slow client has much queued (./backpressure.ts). */
+  private flow!: SocketFlow;
   /** Input and resizes are applied in arrival order; a resize is asynchronous (see TerminalCommand). */
   private queue: Promise<void>;
   private markReady!: () => void;
@@ -78,6 +77,8 @@ export class TerminalSession {
       encoding: null,
     });
     this.spawned = true;
+    this.flow = new SocketFlow(ws);
+    this.flow.control(this.pty);
     this.pty.onData((data) => {
       this.markReady();
       this.output(data as unknown as Buffer);
@@ -101,18 +102,7 @@ export class TerminalSession {
   }
 
   private output(data: Buffer): void {
-    const { ws } = this.opts;
-    if (ws.readyState !== ws.OPEN) return;
-    ws.send(data, { binary: true }, () => {
-      if (this.paused && ws.bufferedAmount < LOW_WATER && !this.ended) {
-        this.paused = false;
-        this.pty.resume();
-      }
-    });
-    if (!this.paused && ws.bufferedAmount > HIGH_WATER) {
-      this.paused = true;
-      this.pty.pause();
-    }
+    this.flow.send(data);
   }
 
   private input(data: Buffer, isBinary: boolean): void {
@@ -156,6 +146,7 @@ export class TerminalSession {
   private finish(code: number, reason: string): Promise<void> {
     this.finishing ??= (async () => {
       this.ended = true;
+      this.flow?.stop();
       const { ws, command, log } = this.opts;
       if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, closeReason(reason));
       await this.exited;
