@@ -276,7 +276,11 @@ export async function streamExec(
   done.catch(() => guard.disarm());
   return {
     writeStdin(data) {
-      if (!run.stdin.writableEnded) run.stdin.write(Buffer.from(data));
+      return new Promise<void>((resolve) => {
+        if (run.stdin.writableEnded || run.stdin.destroyed) return resolve();
+        // The callback comes once the pipe or the agent's socket took it (or with an error once gone).
+        run.stdin.write(Buffer.from(data), () => resolve());
+      });
     },
     closeStdin() {
       if (!run.stdin.writableEnded) run.stdin.end();
@@ -301,5 +305,5 @@ export async function streamExec(
 function stoppedBeforeStart(timedOut: boolean): ExecProcess {
   const result = Promise.resolve({ exitCode: KILLED_EXIT_CODE, timedOut });
   const nothing = () => undefined;
-  return { writeStdin: nothing, closeStdin: nothing, kill: nothing, pause: nothing, resume: nothing, wait: () => result };
+  return { writeStdin: async () => undefined, closeStdin: nothing, kill: nothing, pause: nothing, resume: nothing, wait: () => result };
 }

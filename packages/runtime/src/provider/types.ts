@@ -93,7 +93,12 @@ export interface ExecStreamHandlers {
 
 /** A running streamed command: write to stdin, wait for the exit code, or kill it. */
 export interface ExecProcess {
-  writeStdin(data: Uint8Array | string): void;
+  /**
+   * Resolves once the command's side took the bytes (its pipe, or the provider's bounded
+   * buffer): await it when sending much, so input the command does not read waits with the
+   * sender instead of in memory. Never rejects; bytes written after the command ended are dropped.
+   */
+  writeStdin(data: Uint8Array | string): Promise<void>;
   closeStdin(): void;
   /** Kills the process tree; `wait` resolves soon after, even when the command does not die. */
   kill(): void;

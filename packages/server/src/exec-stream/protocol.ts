@@ -14,8 +14,10 @@
  *                    4408 the client read none of the waiting output for POCKETENV_EXEC_STALL_TIMEOUT
  *                    (30 s; the command was killed; a client that reads nothing at all is dropped 5 s later).
  *   Output goes at the client's pace: while more than 1 MiB waits for the client, the command's
- *   output is not read (the command blocks writing). A client that disconnects before the exit
- *   kills the command.
+ *   output is not read (the command blocks writing). Stdin goes at the command's pace: while the
+ *   command has not taken what was sent, the client is not read (its later frames wait, and a
+ *   client that leaves meanwhile is noticed once the command reads on or its timeout passes).
+ *   A client that disconnects before the exit kills the command.
  */
 import { DEFAULT_EXEC_TIMEOUT_MS } from '../sandboxes/orchestrator';
 import { sandboxOfRoute } from '../terminal/protocol';

@@ -108,8 +108,16 @@ export class ExecStreamRoute {
       const entry = { proc, ws };
       this.running.add(entry);
       if (!gone.signal.aborted) keepAwake = keepSandboxAwake(this.ctx, record.id); // a running command is activity
+      let stdinWaiting = 0;
       const onFrame = ({ data, isBinary }: { data: RawData; isBinary: boolean }) => {
-        if (isBinary) return proc.writeStdin(toBuffer(data));
+        if (isBinary) {
+          // Stdin at the command's pace: the client is not read while the command's side has not taken it.
+          if (stdinWaiting++ === 0) ws.pause();
+          void proc.writeStdin(toBuffer(data)).then(() => {
+            if (--stdinWaiting === 0) ws.resume();
+          });
+          return;
+        }
         const control = parseControl(toBuffer(data).toString('utf8'));
         if (control === 'eof') proc.closeStdin();
         else if (control === 'kill') proc.kill();

@@ -212,3 +212,39 @@ describe('a streaming exec client that never reads', () => {
     expect(await closed).toBe(4408);
   });
 });
+
+describe('a streaming exec client that floods stdin', () => {
+  it('is read only as fast as the command takes its input', async () => {
+    const url = new URL(`/exec/${healthy}/ws`, server.url.replace(/^http/, 'ws'));
+    const ws = new WebSocket(url, { headers: { authorization: `Bearer ${server.ownerToken}` } });
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    // The command never reads its stdin.
+    ws.send(JSON.stringify({ type: 'start', command: 'sleep 60', timeoutMs: 12_000 }));
+    const chunk = Buffer.alloc(MiB, 0x61);
+    let sent = 0;
+    const until = performance.now() + 8000;
+    while (performance.now() < until) {
+      while (ws.bufferedAmount < 4 * MiB) {
+        ws.send(chunk);
+        sent += chunk.length;
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    // What left this client: taken by the server (and the kernel buffers on the way).
+    const acceptedMiB = (sent - ws.bufferedAmount) / MiB;
+    figures.push(`stdin flood to a command that does not read: ${acceptedMiB.toFixed(0)} MiB accepted in 8 s (kernel buffers)`);
+    // Bounded by the buffers on the way (TCP, the agent's 1 MiB): not growing with time.
+    expect(acceptedMiB).toBeLessThan(48);
+    // Its later frames (and its leaving) wait behind the unread stdin: the deadline ends the command.
+    ws.terminate();
+    await closed;
+    await waitFor('the command to end at its deadline', async () => {
+      const r = await api.exec(healthy, "ps -eo args | grep -c '^sleep 60' || true");
+      return r.stdout.trim() === '0' ? true : undefined;
+    }, 20_000);
+  });
+});
