@@ -27,8 +27,11 @@ import { AgentFrameDecoder, AgentProtocolError, MAX_FRAME_PAYLOAD, encodeFrame, 
 const O_PATH = 0o10000000;
 /** Output held per stream for a caller that is not reading, before the socket is paused. */
 const STREAM_HIGH_WATER = 256 * 1024;
-/** After a kill, how much more output is read (what the pipes still held) before the host stops listening. */
-const AFTER_KILL_MAX_BYTES = 1024 * 1024;
+/**
+ * After a kill, how much more output is read before the host stops listening: what the
+ * socket and the command's pipes still held (a pipe can be grown to 1 MiB), with room to spare.
+ */
+const AFTER_KILL_MAX_BYTES = 4 * 1024 * 1024;
 
 /** The agent did not run the command as asked. `misbehaved`: it broke the protocol (it may not be ours). */
 export class AgentFailure extends ProviderError {
