@@ -44,6 +44,8 @@ interface Fake {
   fallbackRuns(): number;
   misbehaved: string[];
   missing: number;
+  /** Host-side sweeps of the sandbox's processes (the kill the host does itself). */
+  sweeps: number;
   /** Bytes the fake agent managed to hand to the kernel. */
   written: { bytes: number };
   /** Frame types the fake agent received. */
@@ -58,7 +60,10 @@ async function fakeAgent(serve: (conn: net.Socket, fake: Fake) => void, opts: { 
   const fake: Fake = {
     target: {
       argv: () => ({ file: '/bin/sh', args: ['-c', `echo ran >> ${marker}`] }),
-      pids: async () => [],
+      pids: async () => {
+        fake.sweeps++;
+        return [];
+      },
       execDir: path.join(dir, `${name}.exec`),
       agentSocket: socketPath,
       agentStartTimeoutMs: opts.startTimeoutMs ?? 20_000,
@@ -68,6 +73,7 @@ async function fakeAgent(serve: (conn: net.Socket, fake: Fake) => void, opts: { 
     fallbackRuns: () => (existsSync(marker) ? readFileSync(marker, 'utf8').split('\n').filter(Boolean).length : 0),
     misbehaved: [],
     missing: 0,
+    sweeps: 0,
     written: { bytes: 0 },
     received: [],
   };
@@ -134,6 +140,7 @@ describe('an agent that confirms the start, then ignores the kill', () => {
     expect(r.exitCode).toBe(137);
     expect(r.stderr.toString()).toContain('did not end within');
     expect(fake.received).toContain('K');
+    expect(fake.sweeps).toBeGreaterThan(0);
     expect(fake.misbehaved.join()).toMatch(/did not report the exit/);
   });
 
@@ -179,6 +186,8 @@ describe('bad frames', () => {
       expect(err).toBeInstanceOf(ProviderError);
       expect((err as Error).message).toContain(`sent an invalid exit code ${JSON.stringify(code)}`);
       expect(fake.misbehaved).toHaveLength(1);
+      // The command the agent reported may still run: the host swept the sandbox for it.
+      expect(fake.sweeps).toBeGreaterThan(0);
     });
   }
 

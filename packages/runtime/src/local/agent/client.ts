@@ -243,14 +243,12 @@ class AgentConnection implements AgentExec {
       // A killed command's pipes hold little; an agent that keeps sending is not obeying the kill.
       if (this.readAfterKill > AFTER_KILL_MAX_BYTES) return this.abandon();
     }
-    let frames: AgentFrame[];
     try {
-      frames = this.decoder.push(chunk);
+      for (const frame of this.decoder.push(chunk)) this.handle(frame);
     } catch (err) {
       if (!(err instanceof AgentProtocolError)) throw err;
-      return this.fail(new AgentFailure(`the sandbox's exec agent sent ${err.message}`, true));
+      this.fail(new AgentFailure(`the sandbox's exec agent sent ${err.message}`, true));
     }
-    for (const frame of frames) this.handle(frame);
   }
 
   private handle(frame: AgentFrame): void {
@@ -283,7 +281,8 @@ class AgentConnection implements AgentExec {
 
   private fail(err: AgentFailure): void {
     this.sock.destroy();
-    if (this.started) return this.started.reject(err);
+    // Before the pid, the start fails; after it, the exit (the caller kills the reported session).
+    if (this.pid === 0) return this.started?.reject(err);
     if (this.finished) return;
     this.finished = true;
     this.endOutput();
@@ -291,8 +290,11 @@ class AgentConnection implements AgentExec {
   }
 
   private closed(): void {
-    this.started?.reject(new AgentFailure("the sandbox's exec agent closed the connection before confirming the command", true));
-    if (this.finished || this.pid === 0) return this.endOutput();
+    if (this.pid === 0) {
+      this.started?.reject(new AgentFailure("the sandbox's exec agent closed the connection before confirming the command", true));
+      return this.endOutput();
+    }
+    if (this.finished) return this.endOutput();
     if (!this.abandoned) {
       this.deliver(this.stderr, Buffer.from('pocketenv: lost the connection to the sandbox (it was stopped?)\n'));
       this.finish({ exitCode: 255 });

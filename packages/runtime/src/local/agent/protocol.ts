@@ -54,18 +54,17 @@ export function requestPayload(process_: OciProcess): Buffer {
 }
 
 /**
- * Splits the agent's byte stream into frames and checks each one. `push` throws
- * AgentProtocolError at the first thing that is not the agent's protocol; after that (and
- * after the exit frame) the decoder takes nothing more.
+ * Splits the agent's byte stream into frames and checks each one. `push` yields the frames in
+ * order and throws AgentProtocolError at the first thing that is not the agent's protocol (the
+ * frames before it were yielded); after that, and after the exit frame, it yields nothing more.
  */
 export class AgentFrameDecoder {
   private buf: Buffer = Buffer.alloc(0);
   private phase: 'start' | 'output' | 'done' = 'start';
 
-  push(chunk: Buffer): AgentFrame[] {
-    if (this.phase === 'done') return [];
+  *push(chunk: Buffer): Generator<AgentFrame> {
+    if (this.phase === 'done') return;
     this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
-    const frames: AgentFrame[] = [];
     while (this.buf.length >= HEADER && !this.isDone()) {
       const len = this.buf.readUInt32BE(1);
       if (len > MAX_FRAME_PAYLOAD) {
@@ -76,9 +75,8 @@ export class AgentFrameDecoder {
       const type = String.fromCharCode(this.buf[0]!);
       const payload = this.buf.subarray(HEADER, HEADER + len);
       this.buf = this.buf.subarray(HEADER + len);
-      frames.push(this.frame(type, payload));
+      yield this.frame(type, payload);
     }
-    return frames;
   }
 
   /** A method, so the loop re-reads the phase that `frame` changes. */
