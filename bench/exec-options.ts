@@ -51,7 +51,8 @@ try {
   series.push({
     label: 'raw agent round trip',
     samplesMs: await sample(iterations, async () => {
-      const a = (await execViaAgent(`/run/pocketenv/agent/${id}/agent.sock`, proc as never))!;
+      const a = await execViaAgent(`/run/pocketenv/agent/${id}/agent.sock`, proc as never, { signal: new AbortController().signal, startTimeoutMs: 30_000 });
+      if (typeof a === 'string') throw new Error(`the exec agent of ${id} is ${a}`);
       a.stdout.resume();
       a.stderr.resume();
       a.stdin.end();

@@ -28,6 +28,12 @@ export interface ServerOptions {
   log?: boolean;
   /** Hosted provider names and the provider each runs on, `cloudflare=local,daytona=local`. Default $POCKETENV_PROVIDER_ALIASES. */
   providerAliases?: string;
+  /**
+   * A streaming-exec client that reads none of the waiting output for this long is cut off and
+   * its command killed. Default $POCKETENV_EXEC_STALL_TIMEOUT or 30 s; 0: never (the exec's
+   * timeout still applies).
+   */
+  execStallMs?: number;
 }
 
 export interface ServerConfig {
@@ -36,6 +42,7 @@ export interface ServerConfig {
   host: string;
   databaseUrl?: string;
   idleTimeoutMs: number;
+  execStallMs: number;
   /** How often the idle reaper looks for idle sandboxes. */
   reapIntervalMs: number;
   /** Stop every running sandbox when the server shuts down (default: keep them running). */
@@ -53,6 +60,7 @@ export interface ServerConfig {
 
 export const DEFAULT_PORT = 8789;
 export const DEFAULT_IDLE_TIMEOUT_MS = 15 * 60_000;
+export const DEFAULT_EXEC_STALL_MS = 30_000;
 /** Room for the largest sealed file the lexicon allows (1.4M base64url characters) plus JSON framing. */
 export const JSON_LIMIT_BYTES = 2 * 1024 * 1024;
 
@@ -70,6 +78,9 @@ export function resolveConfig(opts: ServerOptions = {}): ServerConfig {
     host: opts.host ?? (env.POCKETENV_HOST || '127.0.0.1'),
     databaseUrl: opts.databaseUrl ?? (env.DATABASE_URL || undefined),
     idleTimeoutMs,
+    execStallMs:
+      opts.execStallMs ??
+      (env.POCKETENV_EXEC_STALL_TIMEOUT ? parseDuration(env.POCKETENV_EXEC_STALL_TIMEOUT, 'POCKETENV_EXEC_STALL_TIMEOUT') : DEFAULT_EXEC_STALL_MS),
     // Check often enough that a sandbox overstays its idle time by at most ~25 %, but not
     // more than once a second in tests nor less than once a minute in production.
     reapIntervalMs: Math.min(60_000, Math.max(250, Math.floor(idleTimeoutMs / 4))),

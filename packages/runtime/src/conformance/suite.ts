@@ -64,10 +64,12 @@ export const CONFORMANCE_TESTS = [
   'exec passes binary stdin and closes it',
   'exec runs in /workspace with the sandbox env, and honours cwd and env',
   'exec bounds large output and flags truncation',
+  'exec kills a command that writes endlessly beyond its output cap',
   'exec timeout kills the whole process tree',
   'exec abort signal ends the command',
   'execStream delivers output as produced, takes stdin, returns the exit code',
   'execStream kill and timeout end the process tree',
+  'execStream pause stops delivering output until resume',
   'writeFiles and readFile round-trip binary content and modes',
   'writeFiles and readFile refuse path escapes with PathEscapeError',
   'writeFiles never follows a sandbox symlink out of the sandbox',
@@ -334,6 +336,15 @@ export function runProviderSuite(opts: ProviderSuiteOptions): void {
       expect(exact.truncated).toBe(false);
     });
 
+    test('exec kills a command that writes endlessly beyond its output cap', async () => {
+      // Reading and dropping output costs the host CPU: an endless writer must not run to its deadline.
+      const r = await provider.exec(shared, 'yes', { timeoutMs: 110_000 });
+      expect(r.truncated).toBe(true);
+      expect(r.timedOut).toBe(false);
+      expect(r.exitCode).not.toBe(0);
+      expect(r.stdout.length).toBe(1024 * 1024);
+    });
+
     test('exec timeout kills the whole process tree', async () => {
       const r = await provider.exec(shared, 'sleep 3003 & (sleep 3003 &); sh -c "sleep 3003" & echo started; sleep 3003', { timeoutMs: 1500 });
       expect(r.timedOut).toBe(true);
@@ -396,6 +407,22 @@ export function runProviderSuite(opts: ProviderSuiteOptions): void {
       const t = await timed.wait();
       expect(t.timedOut).toBe(true);
       expect(await countProcs(shared, 'sleep 3005')).toBe(0);
+    });
+
+    test('execStream pause stops delivering output until resume', async () => {
+      const total = 32 * 1024 * 1024;
+      let got = 0;
+      const proc = await provider.execStream(shared, `head -c ${total} /dev/zero`, { onStdout: (c) => (got += c.length) });
+      proc.pause();
+      await sleep(1000);
+      const paused = got;
+      await sleep(1000);
+      // Paused means no output at all, and the command waits (its output is not read meanwhile).
+      expect(got).toBe(paused);
+      expect(got).toBeLessThan(total);
+      proc.resume();
+      expect(await proc.wait()).toEqual({ exitCode: 0, timedOut: false });
+      expect(got).toBe(total);
     });
 
     test('writeFiles and readFile round-trip binary content and modes', async () => {

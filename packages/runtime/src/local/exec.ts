@@ -1,28 +1,37 @@
 /**
- * Running one command inside a running sandbox through `crun exec`.
+ * Running one command inside a running sandbox: through the sandbox's exec agent when it
+ * answers (agent/), else through the OCI runtime's exec (./runtime-exec.ts); either way with
+ * the same output caps, deadline and kill (./exec-guard.ts, ./process-tree.ts).
  *
- * Killing "the whole process tree" without a per-exec cgroup: the runtime starts the
- * command in a new session, and every process the command starts inherits that
- * session unless it deliberately leaves it. A kill therefore sweeps the sandbox's
- * cgroup for every process in the command's session or process group (see
- * killSessionTree). Only a process that calls setsid() itself (a daemon) escapes,
- * as under Docker. The runtime's exec process is spawned `detached` so that it, too,
- * can be killed as a group without touching the caller's own process group.
+ * The agent lives inside the sandbox, so the sandbox's code can replace it. The host never
+ * runs a command twice: it falls back to the runtime's exec only when it could not even
+ * connect to the agent (nothing was sent). When the agent got the request but broke the
+ * protocol or did not answer, that exec fails with a clear error and the provider stops
+ * using the agent of that sandbox (`onAgentMisbehaved`) until the sandbox is restarted.
  */
-import { spawn } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { ProviderError } from '../provider/errors';
 import type { ExecProcess, ExecResult, ExecStreamHandlers } from '../provider/types';
-import { signalNumber } from './command';
+import { AgentFailure, execViaAgent, type AgentExec } from './agent/client';
+import { ExecGuard, KILL_GRACE_MS } from './exec-guard';
 import type { OciProcess } from './oci-config';
-import { execViaAgent } from './agent/client';
+import { killSandboxSession } from './process-tree';
+import { KILLED_EXIT_CODE, type RunningExec } from './running-exec';
+import { launchRuntimeExec } from './runtime-exec';
 
 export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
 
 /** After the command exits, how long background processes may keep its output pipes open. */
 const DRAIN_GRACE_MS = 300;
+/**
+ * Output a buffered exec may produce beyond its cap before it is killed: reading and dropping
+ * it costs the server CPU, so an endless writer (`yes`, a flooding agent) is stopped.
+ */
+export const MAX_DROPPED_OUTPUT_BYTES = 64 * 1024 * 1024;
+/** How long the agent may take to confirm a start before it counts as not answering. */
+export const DEFAULT_AGENT_START_TIMEOUT_MS = 30_000;
+/** After the agent was asked to kill, how long before the host kills the command's session itself. */
+const AGENT_KILL_CONFIRM_MS = 1000;
 
 export interface ExecTarget {
   /** Runtime argv for a given process.json. */
@@ -36,116 +45,78 @@ export interface ExecTarget {
    * is forked by the agent inside the sandbox (no runtime spawn); else the runtime's exec runs it.
    */
   agentSocket?: string;
-  /** Called when the agent did not answer (so the provider can restart it). */
+  /** How long the agent may take to confirm a start; default DEFAULT_AGENT_START_TIMEOUT_MS. */
+  agentStartTimeoutMs?: number;
+  /** Called when no agent listened (so the provider can restart it). */
   onAgentMissing?(): void;
-}
-
-interface RunningExec {
-  stdout: Readable;
-  stderr: Readable;
-  stdin: Writable;
-  exited: Promise<{ exitCode: number }>;
-  killTree(): Promise<void>;
-}
-
-interface ProcIds {
-  ppid: number;
-  pgid: number;
-  sid: number;
-}
-
-async function procIds(pid: number): Promise<ProcIds | undefined> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
-  if (!stat) return undefined;
-  // Fields after the parenthesised command: state ppid pgrp session …
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { ppid: Number(rest[1]), pgid: Number(rest[2]), sid: Number(rest[3]) };
+  /** Called when the agent broke the protocol or ignored a kill (so the provider stops using it). */
+  onAgentMisbehaved?(reason: string): void;
 }
 
 /**
- * Kills one exec's process tree. `leader` is the runtime's exec process on the host;
- * the runtime runs the command in a NEW session (setsid in its intermediate child),
- * so the session to kill is found from the command's main process: the leader's
- * child inside the sandbox, or the pid the runtime wrote to `pidFile`. Then every
- * sandbox process in that session or process group is SIGKILLed, repeatedly, until
- * none is left (a dying tree may fork once more).
+ * Starts the command; undefined when the start was given up (deadline or caller) before the
+ * command was confirmed running.
  */
-export async function killSessionTree(leader: number, pids: () => Promise<number[]>, pidFile?: string): Promise<void> {
-  const sessions = new Set<number>();
-  const main = pidFile ? Number((await readFile(pidFile, 'utf8').catch(() => '')).trim()) : 0;
-  for (const pid of await pids()) {
-    const ids = await procIds(pid);
-    if (ids && (ids.ppid === leader || pid === main)) sessions.add(ids.sid);
-  }
-  for (let round = 0; round < 50; round++) {
-    let found = 0;
-    try {
-      process.kill(-leader, 'SIGKILL');
-      found++;
-    } catch {
-      /* the runtime's exec process is gone */
-    }
-    for (const pid of await pids()) {
-      const ids = await procIds(pid);
-      if (ids && (sessions.has(ids.sid) || sessions.has(ids.pgid))) {
-        found++;
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          /* exited meanwhile */
-        }
-      }
-    }
-    if (found === 0) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-async function launch(target: ExecTarget, process_: OciProcess): Promise<RunningExec> {
+async function launch(target: ExecTarget, process_: OciProcess, guard: ExecGuard): Promise<RunningExec | undefined> {
   if (target.agentSocket) {
-    const viaAgent = await execViaAgent(target.agentSocket, process_);
-    if (viaAgent) {
-      viaAgent.stdin.on('error', () => undefined);
-      return {
-        stdout: viaAgent.stdout,
-        stderr: viaAgent.stderr,
-        stdin: viaAgent.stdin,
-        exited: viaAgent.exited,
-        // The agent sweeps the command's session inside the sandbox; resolve once it is dead.
-        killTree: async () => {
-          viaAgent.kill();
-          await viaAgent.exited;
-        },
-      };
+    let agent: Awaited<ReturnType<typeof execViaAgent>>;
+    try {
+      agent = await execViaAgent(target.agentSocket, process_, {
+        signal: guard.launchSignal,
+        startTimeoutMs: target.agentStartTimeoutMs ?? DEFAULT_AGENT_START_TIMEOUT_MS,
+      });
+    } catch (err) {
+      throw agentError(target, err);
     }
+    if (agent === 'aborted') return undefined;
+    if (agent !== 'unreachable') return agentRun(target, agent);
+    // Nothing reached the agent: running the command through the runtime cannot run it twice.
     target.onAgentMissing?.();
   }
+  if (guard.stopped) return undefined;
   return launchRuntimeExec(target, process_);
 }
 
-async function launchRuntimeExec(target: ExecTarget, process_: OciProcess): Promise<RunningExec> {
-  await mkdir(target.execDir, { recursive: true, mode: 0o700 });
-  const name = randomBytes(8).toString('hex');
-  const processFile = join(target.execDir, `${name}.json`);
-  const pidFile = join(target.execDir, `${name}.pid`);
-  // The env may hold secrets: the file is root-only and removed once the exec ends.
-  await writeFile(processFile, JSON.stringify(process_), { mode: 0o600 });
-  const { file, args } = target.argv(processFile, pidFile);
-  const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-  const leader = child.pid;
-  child.stdin!.on('error', () => undefined); // EPIPE when the command does not read its stdin
-  const exited = new Promise<{ exitCode: number }>((resolve) => {
-    child.on('error', (err) => {
-      // The runtime binary itself could not be started (exit code as a shell would report it).
-      if (child.stderr && !child.stderr.destroyed) child.stderr.emit('data', Buffer.from(`pocketenv: could not run ${file}: ${err.message}\n`));
-      resolve({ exitCode: 127 });
-    });
-    child.on('exit', (code, signal) => resolve({ exitCode: code ?? 128 + signalNumber(signal) }));
-  });
-  void exited.then(() => Promise.all([rm(processFile, { force: true }), rm(pidFile, { force: true })]));
+/** An agent failure as the caller sees it; a misbehaving agent is not used again. */
+function agentError(target: ExecTarget, err: unknown): unknown {
+  if (!(err instanceof AgentFailure)) return err;
+  if (!err.misbehaved) return err;
+  target.onAgentMisbehaved?.(err.message);
+  return new ProviderError(
+    `${err.message}. The command may have run and was not run again; later commands in this sandbox use the runtime's exec until the sandbox is restarted`,
+  );
+}
 
-  const killTree = () => (leader ? killSessionTree(leader, target.pids, pidFile) : Promise.resolve());
-  return { stdout: child.stdout!, stderr: child.stderr!, stdin: child.stdin!, exited, killTree };
+function agentRun(target: ExecTarget, agent: AgentExec): RunningExec {
+  agent.stdin.on('error', () => undefined);
+  const exited = agent.exited.then(
+    (result) => {
+      if (agent.abandoned) target.onAgentMisbehaved?.('it did not report the exit of a killed command');
+      return result;
+    },
+    async (err: unknown) => {
+      // The command may still run (a lying agent): end its session from the host.
+      await killSandboxSession(agent.pid, target.pids).catch(() => undefined);
+      throw agentError(target, err);
+    },
+  );
+  return {
+    stdout: agent.stdout,
+    stderr: agent.stderr,
+    stdin: agent.stdin,
+    exited,
+    killTree: async () => {
+      // The agent sweeps the command's session inside the sandbox. Trust, then verify: if it
+      // has not reported the exit shortly, the host kills the session itself.
+      agent.kill();
+      const reported = await Promise.race([
+        exited.then(() => true, () => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), AGENT_KILL_CONFIRM_MS).unref()),
+      ]);
+      if (!reported) await killSandboxSession(agent.pid, target.pids);
+    },
+    abandon: () => agent.abandon(),
+  };
 }
 
 /** Resolves once both output streams ended, or DRAIN_GRACE_MS after `exited`. */
@@ -175,35 +146,19 @@ function drained(child: { stdout: Readable; stderr: Readable }, exited: Promise<
   });
 }
 
-function armTimeout(timeoutMs: number | undefined, signal: AbortSignal | undefined, run: RunningExec, onTimeout: () => void) {
-  let timer: NodeJS.Timeout | undefined;
-  if (timeoutMs !== undefined && timeoutMs > 0) {
-    timer = setTimeout(() => {
-      onTimeout();
-      void run.killTree();
-    }, timeoutMs);
-  }
-  const onAbort = () => void run.killTree();
-  if (signal) {
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  }
-  return () => {
-    if (timer) clearTimeout(timer);
-    signal?.removeEventListener('abort', onAbort);
-  };
-}
-
 /** Collects up to `limit` bytes of a stream; counts but drops the rest. */
 class BoundedBuffer {
   private chunks: Buffer[] = [];
   private size = 0;
-  truncated = false;
+  dropped = 0;
   constructor(private readonly limit: number) {}
+  get truncated() {
+    return this.dropped > 0;
+  }
   push(chunk: Buffer) {
     const room = this.limit - this.size;
     if (chunk.length > room) {
-      this.truncated = true;
+      this.dropped += chunk.length - Math.max(0, room);
       if (room > 0) {
         this.chunks.push(chunk.subarray(0, room));
         this.size += room;
@@ -225,13 +180,17 @@ class BoundedBuffer {
 const RUNTIME_STARTUP_FAILURE = /^fail startup\nsetns\(pid=\d+, CLONE_[^)]*\): Operation not permitted\n$/;
 const STARTUP_RETRIES = 3;
 
-export async function runExec(
-  target: ExecTarget,
-  process_: OciProcess,
-  opts: { stdin?: Uint8Array | string; maxOutputBytes?: number; timeoutMs?: number; signal?: AbortSignal },
-): Promise<ExecResult> {
+type RunOptions = { stdin?: Uint8Array | string; maxOutputBytes?: number; timeoutMs?: number; signal?: AbortSignal };
+
+function deadlineOf(timeoutMs: number | undefined): number | undefined {
+  return timeoutMs !== undefined && timeoutMs > 0 ? Date.now() + timeoutMs : undefined;
+}
+
+export async function runExec(target: ExecTarget, process_: OciProcess, opts: RunOptions): Promise<ExecResult> {
+  // One deadline for every attempt, from the moment the exec was asked for.
+  const deadlineAt = deadlineOf(opts.timeoutMs);
   for (let attempt = 1; ; attempt++) {
-    const result = await runExecOnce(target, process_, opts);
+    const result = await runExecOnce(target, process_, opts, deadlineAt);
     const neverStarted =
       result.exitCode === 1 && result.stdout.length === 0 && RUNTIME_STARTUP_FAILURE.test(result.stderr.toString());
     if (!neverStarted || attempt >= STARTUP_RETRIES || opts.signal?.aborted) return result;
@@ -239,31 +198,54 @@ export async function runExec(
   }
 }
 
-async function runExecOnce(
-  target: ExecTarget,
-  process_: OciProcess,
-  opts: { stdin?: Uint8Array | string; maxOutputBytes?: number; timeoutMs?: number; signal?: AbortSignal },
-): Promise<ExecResult> {
+const MiB = 1024 * 1024;
+
+async function runExecOnce(target: ExecTarget, process_: OciProcess, opts: RunOptions, deadlineAt: number | undefined): Promise<ExecResult> {
   const limit = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
   const stdout = new BoundedBuffer(limit);
   const stderr = new BoundedBuffer(limit);
-  const run = await launch(target, process_);
-  let timedOut = false;
-  const disarm = armTimeout(opts.timeoutMs, opts.signal, run, () => (timedOut = true));
-  run.stdout.on('data', (c: Buffer) => stdout.push(c));
-  run.stderr.on('data', (c: Buffer) => stderr.push(c));
-  run.stdin.end(opts.stdin === undefined ? undefined : Buffer.from(opts.stdin));
-  const { exitCode } = await run.exited;
-  // Once the command has exited, what it left running in the background is not ours to kill.
-  disarm();
-  await drained(run, run.exited);
-  return {
-    stdout: stdout.toBuffer(),
-    stderr: stderr.toBuffer(),
-    exitCode,
-    truncated: stdout.truncated || stderr.truncated,
-    timedOut,
+  const guard = new ExecGuard(deadlineAt, opts.signal);
+  const notes: string[] = [];
+  const run = await launch(target, process_, guard);
+  if (!run) {
+    guard.disarm();
+    notes.push('pocketenv: the command was stopped before the sandbox confirmed that it started');
+    return { stdout: Buffer.alloc(0), stderr: withNotes(stderr, notes), exitCode: KILLED_EXIT_CODE, truncated: false, timedOut: guard.timedOut };
+  }
+  guard.attach(run);
+  let flooded = false;
+  const collect = (into: BoundedBuffer) => (c: Buffer) => {
+    into.push(c);
+    if (!flooded && stdout.dropped + stderr.dropped > MAX_DROPPED_OUTPUT_BYTES) {
+      flooded = true;
+      notes.push(`pocketenv: the command was killed: it wrote more than ${MAX_DROPPED_OUTPUT_BYTES / MiB} MiB beyond the output cap`);
+      guard.stop();
+    }
   };
+  run.stdout.on('data', collect(stdout));
+  run.stderr.on('data', collect(stderr));
+  run.stdin.end(opts.stdin === undefined ? undefined : Buffer.from(opts.stdin));
+  try {
+    const { exitCode } = await run.exited;
+    guard.disarm();
+    await drained(run, run.exited);
+    if (guard.abandoned) notes.push(`pocketenv: the command did not end within ${KILL_GRACE_MS / 1000} s of its kill; stopped waiting for it`);
+    return {
+      stdout: stdout.toBuffer(),
+      stderr: withNotes(stderr, notes),
+      exitCode,
+      truncated: stdout.truncated || stderr.truncated,
+      timedOut: guard.timedOut,
+    };
+  } finally {
+    guard.disarm();
+  }
+}
+
+/** The command's stderr, then the host's own notes (beyond the cap: they are short and say why it ended). */
+function withNotes(stderr: BoundedBuffer, notes: string[]): Buffer {
+  if (notes.length === 0) return stderr.toBuffer();
+  return Buffer.concat([stderr.toBuffer(), Buffer.from(notes.map((n) => `${n}\n`).join(''))]);
 }
 
 export async function streamExec(
@@ -272,26 +254,56 @@ export async function streamExec(
   handlers: ExecStreamHandlers,
   opts: { timeoutMs?: number; signal?: AbortSignal },
 ): Promise<ExecProcess> {
-  const run = await launch(target, process_);
-  let timedOut = false;
-  const disarm = armTimeout(opts.timeoutMs, opts.signal, run, () => (timedOut = true));
+  const guard = new ExecGuard(deadlineOf(opts.timeoutMs), opts.signal);
+  const run = await launch(target, process_, guard);
+  if (!run) {
+    guard.disarm();
+    return stoppedBeforeStart(guard.timedOut);
+  }
+  guard.attach(run);
+  // A kill must not wait for a slow reader: the agent (or the pipes) must be able to drain.
+  guard.whenStopping(() => {
+    run.stdout.resume();
+    run.stderr.resume();
+  });
   run.stdout.on('data', (c: Buffer) => handlers.onStdout?.(c));
   run.stderr.on('data', (c: Buffer) => handlers.onStderr?.(c));
   const done = run.exited.then(async ({ exitCode }) => {
-    disarm();
+    guard.disarm();
     await drained(run, run.exited);
-    return { exitCode, timedOut };
+    return { exitCode, timedOut: guard.timedOut };
   });
+  done.catch(() => guard.disarm());
   return {
     writeStdin(data) {
-      if (!run.stdin.writableEnded) run.stdin.write(Buffer.from(data));
+      return new Promise<void>((resolve) => {
+        if (run.stdin.writableEnded || run.stdin.destroyed) return resolve();
+        // The callback comes once the pipe or the agent's socket took it (or with an error once gone).
+        run.stdin.write(Buffer.from(data), () => resolve());
+      });
     },
     closeStdin() {
       if (!run.stdin.writableEnded) run.stdin.end();
     },
     kill() {
-      void run.killTree();
+      guard.stop();
+    },
+    pause() {
+      if (guard.stopped) return;
+      run.stdout.pause();
+      run.stderr.pause();
+    },
+    resume() {
+      run.stdout.resume();
+      run.stderr.resume();
     },
     wait: () => done,
   };
+}
+
+/** A streamed exec whose start was given up: nothing runs, nothing to write to. */
+function stoppedBeforeStart(timedOut: boolean): ExecProcess {
+  const result = Promise.resolve({ exitCode: KILLED_EXIT_CODE, timedOut });
+  const nothing = () => undefined;
+  return { writeStdin: async () => undefined, closeStdin: nothing, kill: nothing, pause: nothing, resume: nothing, wait: () => result };
 }

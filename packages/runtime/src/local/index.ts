@@ -79,6 +79,8 @@ export interface LocalProviderOptions {
   imageDir?: string;
   /** Force an OCI runtime; default crun, runc when crun is not installed. */
   ociRuntime?: 'crun' | 'runc';
+  /** How long a sandbox's exec agent may take to confirm a command's start before it counts as not answering (default 30 s). */
+  execAgentStartTimeoutMs?: number;
 }
 
 const CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>([
@@ -110,6 +112,13 @@ export class LocalProvider implements Provider {
   private readonly hostnames = new Map<string, { hostname: string }>();
   /** When the exec agent of a sandbox was last (re)started on demand. */
   private readonly agentRelaunchedAt = new Map<string, number>();
+  /**
+   * Sandboxes whose exec agent broke the protocol or ignored a kill (code inside can replace
+   * it): their execs go through the runtime's exec until the sandbox boots again. Not
+   * relaunched on the spot, because whatever replaced it could do so again.
+   */
+  private readonly distrustedAgents = new Set<string>();
+  private readonly agentStartTimeoutMs?: number;
   /** Init process of sandboxes seen running (see requireRunning). */
   private readonly runningInits = new Map<string, { pid: number; startTime: string }>();
 
@@ -119,6 +128,7 @@ export class LocalProvider implements Provider {
     this.paths = new StatePaths(this.stateDir);
     this.images = new BaseImages({ imageDir: this.imageDir });
     this.preferredRuntime = opts.ociRuntime;
+    this.agentStartTimeoutMs = opts.execAgentStartTimeoutMs;
   }
 
   /** Which OCI runtime drives the sandboxes (after the first operation). */
@@ -218,6 +228,7 @@ export class LocalProvider implements Provider {
       const booting = state?.status !== 'running';
       if (alive) this.runningInits.set(id, { pid: alive.pid, startTime: processStartTime(alive.pid)! });
       if (booting) {
+        this.distrustedAgents.delete(id); // the boot starts a fresh agent
         if (state) await teardown(ctx, id, 0); // a half-started or dead container
         const initPid = await bootSandbox(ctx, saved, start);
         const startTime = processStartTime(initPid);
@@ -247,6 +258,7 @@ export class LocalProvider implements Provider {
       const [spec, state] = await Promise.all([requireSpec(ctx, id).catch(() => undefined), ctx.runtime.state(containerIdOf(id))]);
       if (!spec && !state) throw new SandboxMissingError(id);
       this.runningInits.delete(id);
+      this.distrustedAgents.delete(id);
       await teardown(ctx, id);
     });
   }
@@ -258,6 +270,7 @@ export class LocalProvider implements Provider {
       this.startCache.delete(id);
       this.hostnames.delete(id);
       this.runningInits.delete(id);
+      this.distrustedAgents.delete(id);
       await destroySandbox(ctx, id);
     });
   }
@@ -319,8 +332,10 @@ export class LocalProvider implements Provider {
       argv: (processFile, pidFile) => ctx.runtime.execArgv(containerIdOf(id), processFile, pidFile),
       pids: () => sandboxPids(id),
       execDir: p.execDir,
-      agentSocket: AGENT_ENABLED ? p.agentSocket : undefined,
+      agentSocket: AGENT_ENABLED && !this.distrustedAgents.has(id) ? p.agentSocket : undefined,
+      agentStartTimeoutMs: this.agentStartTimeoutMs,
       onAgentMissing: () => this.relaunchAgent(ctx, id),
+      onAgentMisbehaved: () => this.distrustedAgents.add(id),
     };
   }
 

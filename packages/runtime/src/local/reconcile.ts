@@ -10,7 +10,7 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ObservedSandbox } from '../provider/types';
 import type { LocalContext } from './context';
-import { killSessionTree } from './exec';
+import { killSessionTree } from './process-tree';
 import { destroySandbox, emptyTrashEntry, teardown } from './lifecycle';
 import { unmountAll } from './overlay';
 import { CGROUP_PARENT, containerIdOf, sandboxIdOfContainer } from './paths';

@@ -59,12 +59,19 @@ export interface ExecOptions {
   cwd?: string;
   /** Extra environment, merged over the sandbox's env. */
   env?: Record<string, string>;
-  /** Kill the whole process tree after this many milliseconds. */
+  /**
+   * Kill the whole process tree this many milliseconds after the exec was asked for (the
+   * deadline covers starting the command too); the exec answers with `timedOut` soon after.
+   */
   timeoutMs?: number;
   /** Bytes written to the command's stdin, then stdin is closed. */
   stdin?: Uint8Array | string;
-  /** Per-stream cap on captured output; beyond it output is dropped and `truncated` is set. Default 1 MiB. */
+  /**
+   * Per-stream cap on captured output; beyond it output is dropped and `truncated` is set. Default 1 MiB.
+   * A command that goes on writing far beyond it is killed (providers bound the work they drop).
+   */
   maxOutputBytes?: number;
+  /** Aborting kills the command (the caller went away); the exec then resolves soon. */
   signal?: AbortSignal;
 }
 
@@ -86,9 +93,21 @@ export interface ExecStreamHandlers {
 
 /** A running streamed command: write to stdin, wait for the exit code, or kill it. */
 export interface ExecProcess {
-  writeStdin(data: Uint8Array | string): void;
+  /**
+   * Resolves once the command's side took the bytes (its pipe, or the provider's bounded
+   * buffer): await it when sending much, so input the command does not read waits with the
+   * sender instead of in memory. Never rejects; bytes written after the command ended are dropped.
+   */
+  writeStdin(data: Uint8Array | string): Promise<void>;
   closeStdin(): void;
+  /** Kills the process tree; `wait` resolves soon after, even when the command does not die. */
   kill(): void;
+  /**
+   * Stops delivering output until `resume` (for a consumer that cannot keep up): output is
+   * no longer read, so the command blocks once its pipes are full. A kill resumes delivery.
+   */
+  pause(): void;
+  resume(): void;
   /** Resolves with the exit code (128+signal when killed). */
   wait(): Promise<{ exitCode: number; timedOut: boolean }>;
 }

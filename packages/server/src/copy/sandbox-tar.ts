@@ -115,9 +115,8 @@ export async function unpackIntoSandbox(
   const result = await withActivity(ctx, record, async () => {
     const proc = await execStream(ctx, record, script, { onStderr: (chunk) => stderr.push(chunk) }, opts.timeoutMs);
     try {
-      // NOTE: ExecProcess.writeStdin has no backpressure, so what the sandbox has not read
-      // yet waits in memory (at most the archive, which the copy limit bounds).
-      for await (const chunk of createReadStream(archiveFile, { highWaterMark: READ_CHUNK_BYTES })) proc.writeStdin(chunk as Buffer);
+      // At the sandbox's pace: the next chunk is read once the command's side took the last.
+      for await (const chunk of createReadStream(archiveFile, { highWaterMark: READ_CHUNK_BYTES })) await proc.writeStdin(chunk as Buffer);
     } finally {
       proc.closeStdin();
     }

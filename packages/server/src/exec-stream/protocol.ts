@@ -10,7 +10,13 @@
  *                    last, text {"type":"exit","exitCode":N,"timedOut":bool}, then close 1000 "exit N".
  *   close codes      as the terminal's (../terminal/protocol.ts): 4400 bad request or sandbox not
  *                    running, 4401 credentials, 4404 no such sandbox, 4429 too many commands
- *                    running for the caller (POCKETENV_MAX_CONCURRENT_EXEC), 4502 provider failure, 1011.
+ *                    running for the caller (POCKETENV_MAX_CONCURRENT_EXEC), 4502 provider failure, 1011,
+ *                    4408 the client read none of the waiting output for POCKETENV_EXEC_STALL_TIMEOUT
+ *                    (30 s; the command was killed; a client that reads nothing at all is dropped 5 s later).
+ *   Output goes at the client's pace: while more than 1 MiB waits for the client, the command's
+ *   output is not read (the command blocks writing). Stdin goes at the command's pace: while the
+ *   command has not taken what was sent, the client is not read (its later frames wait, and a
+ *   client that leaves meanwhile is noticed once the command reads on or its timeout passes).
  *   A client that disconnects before the exit kills the command.
  */
 import { DEFAULT_EXEC_TIMEOUT_MS } from '../sandboxes/orchestrator';

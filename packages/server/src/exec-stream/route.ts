@@ -8,7 +8,8 @@ import { PathEscapeError, type ExecProcess } from '@pocketenv/runtime';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { AppContext } from '../context';
 import type { UpgradeHandler } from '../features';
-import { CloseCode } from '../terminal/protocol';
+import { SocketFlow } from '../terminal/backpressure';
+import { CloseCode, closeReason } from '../terminal/protocol';
 import {
   Refusal,
   authenticateSocket,
@@ -22,6 +23,8 @@ import type { TerminalTokenStore } from '../terminal/tokens';
 import { STDERR, STDOUT, parseControl, parseStart, sandboxOfExecPath } from './protocol';
 
 const MAX_FRAME_BYTES = 4 * 1024 * 1024;
+/** After the 4408 close frame, how long a client that reads nothing gets before the connection is dropped. */
+const CLOSE_GRACE_MS = 5000;
 
 const CREDENTIALS: SocketCredentials = {
   tokenParams: ['token'],
@@ -69,21 +72,52 @@ export class ExecStreamRoute {
 
       const provider = this.ctx.orchestrator.providerOf(record);
       const env = { ...(await this.ctx.orchestrator.execEnv(record)), ...start.env };
-      const send = (stream: number) => (chunk: Buffer) => {
-        if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.of(stream), chunk]), { binary: true });
-      };
       releaseSlot = this.ctx.orchestrator.admitExec(record);
+      // The client going away kills the command; its slot and its activity end at once.
+      const gone = new AbortController();
+      let keepAwake: NodeJS.Timeout | undefined;
+      const leave = () => {
+        gone.abort();
+        releaseSlot();
+        clearInterval(keepAwake);
+      };
+      ws.once('close', leave);
       await this.ctx.sandboxes.touch(record.id);
+      if (ws.readyState !== ws.OPEN) leave(); // it left while we got here
+      // Output goes at the client's pace; a client that stops reading is cut off (config.execStallMs).
+      const stallMs = this.ctx.config.execStallMs;
+      const flow = new SocketFlow(ws, {
+        stallMs: stallMs > 0 ? stallMs : undefined,
+        onStall: () => {
+          log.warn('execStream client too slow', { sandbox: record.id });
+          flow.stop();
+          gone.abort();
+          ws.close(CloseCode.CLIENT_TOO_SLOW, closeReason(`ClientTooSlow: no output was read for ${stallMs / 1000} s; the command was killed`));
+          // The close frame waits behind the unread output: a client that reads nothing is dropped.
+          setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
+        },
+      });
+      const send = (stream: number) => (chunk: Buffer) => flow.send(Buffer.concat([Buffer.of(stream), chunk]));
       const proc = await provider.execStream(record.id, start.command, { onStdout: send(STDOUT), onStderr: send(STDERR) }, {
         cwd: start.cwd,
         env,
         timeoutMs: start.timeoutMs,
+        signal: gone.signal,
       });
+      flow.control(proc);
       const entry = { proc, ws };
       this.running.add(entry);
-      const keepAwake = keepSandboxAwake(this.ctx, record.id); // a running command is activity
+      if (!gone.signal.aborted) keepAwake = keepSandboxAwake(this.ctx, record.id); // a running command is activity
+      let stdinWaiting = 0;
       const onFrame = ({ data, isBinary }: { data: RawData; isBinary: boolean }) => {
-        if (isBinary) return proc.writeStdin(toBuffer(data));
+        if (isBinary) {
+          // Stdin at the command's pace: the client is not read while the command's side has not taken it.
+          if (stdinWaiting++ === 0) ws.pause();
+          void proc.writeStdin(toBuffer(data)).then(() => {
+            if (--stdinWaiting === 0) ws.resume();
+          });
+          return;
+        }
         const control = parseControl(toBuffer(data).toString('utf8'));
         if (control === 'eof') proc.closeStdin();
         else if (control === 'kill') proc.kill();
@@ -91,12 +125,13 @@ export class ExecStreamRoute {
       ws.off('message', buffer);
       for (const f of pending.splice(0)) onFrame(f);
       ws.on('message', (data: RawData, isBinary: boolean) => onFrame({ data, isBinary }));
-      ws.once('close', () => proc.kill()); // nobody waits for it any more (a no-op once it exited)
       log.info('sandbox.execStream', { sandbox: record.id });
-      const { exitCode, timedOut } = await proc.wait();
-      clearInterval(keepAwake);
-      this.running.delete(entry);
-      void this.ctx.sandboxes.touch(record.id).catch(() => undefined);
+      const { exitCode, timedOut } = await proc.wait().finally(() => {
+        clearInterval(keepAwake);
+        flow.stop();
+        this.running.delete(entry);
+        void this.ctx.sandboxes.touch(record.id).catch(() => undefined);
+      });
       if (ws.readyState === ws.OPEN) {
         ws.send(JSON.stringify({ type: 'exit', exitCode, timedOut }));
         ws.close(CloseCode.NORMAL, `exit ${exitCode}`);

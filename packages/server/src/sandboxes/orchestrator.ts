@@ -341,7 +341,12 @@ export class Orchestrator {
 
   // --- exec -----------------------------------------------------------------------------
 
-  async exec(record: SandboxRecord, req: ExecRequest): Promise<ExecResult> {
+  /**
+   * Runs a command. `signal` is the caller going away (the HTTP request aborted): the command
+   * is killed, and its exec slot and its activity are given back at once, not when the
+   * provider is done cleaning up.
+   */
+  async exec(record: SandboxRecord, req: ExecRequest, signal?: AbortSignal): Promise<ExecResult> {
     if (record.status !== 'RUNNING') {
       throw new InvalidStateError(`sandbox ${record.name} is ${record.status}, not RUNNING; start it first`);
     }
@@ -349,8 +354,8 @@ export class Orchestrator {
       throw new InvalidInputError('cwd', 'cwd must be an absolute path inside the sandbox');
     }
     const provider = this.providerOf(record);
-    const release = this.admitExec(record);
-    this.runningExecs.set(record.id, (this.runningExecs.get(record.id) ?? 0) + 1);
+    const release = this.trackExec(record);
+    signal?.addEventListener('abort', release, { once: true });
     try {
       await this.sandboxes.touch(record.id);
       // The command itself is not logged: it may carry credentials.
@@ -359,16 +364,33 @@ export class Orchestrator {
         cwd: req.cwd,
         env: { ...(await this.execEnv(record)), ...req.env },
         timeoutMs: req.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS,
+        signal,
       });
     } catch (err) {
       throw await this.explainExecFailure(provider, record, err);
     } finally {
-      const n = (this.runningExecs.get(record.id) ?? 1) - 1;
-      if (n > 0) this.runningExecs.set(record.id, n);
-      else this.runningExecs.delete(record.id);
+      signal?.removeEventListener('abort', release);
       release();
       await this.sandboxes.touch(record.id).catch(() => undefined);
     }
+  }
+
+  /**
+   * Takes one of the owner's exec slots and counts the command as running in its sandbox (the
+   * idle reaper leaves it alone meanwhile); the returned release may be called more than once.
+   */
+  private trackExec(record: SandboxRecord): () => void {
+    const releaseSlot = this.admitExec(record);
+    this.runningExecs.set(record.id, (this.runningExecs.get(record.id) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const n = (this.runningExecs.get(record.id) ?? 1) - 1;
+      if (n > 0) this.runningExecs.set(record.id, n);
+      else this.runningExecs.delete(record.id);
+      releaseSlot();
+    };
   }
 
   /**

@@ -22,6 +22,8 @@ export const CloseCode = {
   INVALID_REQUEST: 4400,
   AUTHENTICATION_REQUIRED: 4401,
   SANDBOX_NOT_FOUND: 4404,
+  /** Streaming exec: the client read none of the waiting output for too long; its command was killed. */
+  CLIENT_TOO_SLOW: 4408,
   RATE_LIMITED: 4429,
   PROVIDER_FAILURE: 4502,
 } as const;

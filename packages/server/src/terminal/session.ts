@@ -14,11 +14,9 @@ import type { TerminalCommand } from '@pocketenv/runtime';
 import type { WebSocket } from 'ws';
 import type { Logger } from '../log';
 import { sendFrame, type TerminalFraming } from './framing';
+import { SocketFlow } from './backpressure';
 import { CloseCode, closeReason, parseResize, type Resize } from './protocol';
 
-/** Output is paused while this much is queued for a slow client, resumed below LOW_WATER. */
-const HIGH_WATER = 1024 * 1024;
-const LOW_WATER = 64 * 1024;
 /** After a hangup, how long the runtime's process gets before it is killed outright. */
 const HANGUP_KILL_MS = 5000;
 /**
@@ -56,7 +54,8 @@ export class TerminalSession {
   private pty!: IPty;
   private spawned = false;
   private ended = false;
-  private paused = false;
+  /** Output is paused while a slow client has much queued (./backpressure.ts). */
+  private flow!: SocketFlow;
   /** Input and resizes are applied in arrival order; a resize is asynchronous (see TerminalCommand). */
   private queue: Promise<void>;
   private markReady!: () => void;
@@ -83,6 +82,8 @@ export class TerminalSession {
       encoding: null,
     });
     this.spawned = true;
+    this.flow = new SocketFlow(ws);
+    this.flow.control(this.pty);
     // Nothing has been read from the PTY yet (this runs in the same tick as spawn): the
     // protocol's "ready" precedes any output.
     sendFrame(this.opts.ws, this.opts.framing.ready?.());
@@ -109,18 +110,8 @@ export class TerminalSession {
   }
 
   private output(data: Buffer): void {
-    const { ws } = this.opts;
-    if (ws.readyState !== ws.OPEN) return;
-    sendFrame(ws, this.opts.framing.output(data), () => {
-      if (this.paused && ws.bufferedAmount < LOW_WATER && !this.ended) {
-        this.paused = false;
-        this.pty.resume();
-      }
-    });
-    if (!this.paused && ws.bufferedAmount > HIGH_WATER) {
-      this.paused = true;
-      this.pty.pause();
-    }
+    const frame = this.opts.framing.output(data);
+    if (frame) this.flow.send(frame.data, frame.binary);
   }
 
   private input(data: Buffer, isBinary: boolean): void {
@@ -165,6 +156,7 @@ export class TerminalSession {
   private finish(code: number, reason: string, exitCode?: number): Promise<void> {
     this.finishing ??= (async () => {
       this.ended = true;
+      this.flow?.stop();
       const { ws, command, framing, log } = this.opts;
       if (exitCode !== undefined) {
         sendFrame(ws, framing.flush?.());

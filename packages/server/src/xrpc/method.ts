@@ -2,7 +2,7 @@
  * Typed method registration: parameter, input and output types come from the types the
  * lexicons package generates, so a handler cannot drift from its lexicon without tsc noticing.
  */
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import type { Server } from '@atproto/xrpc-server';
 import type { XrpcMethods } from '@pocketenv/lexicons';
 import type { Actor } from '../db/schema';
@@ -19,6 +19,8 @@ export interface HandlerArgs<N extends Nsid> {
 
 export interface AuthedHandlerArgs<N extends Nsid> extends HandlerArgs<N> {
   actor: Actor;
+  /** The response being prepared (e.g. to notice the client going away). */
+  res: Response;
 }
 
 /** A method anyone may call. */
@@ -44,9 +46,9 @@ export function authedMethod<N extends Nsid>(
 ): void {
   server.method(nsid, {
     auth: requireActor(ctx.actors),
-    handler: async ({ params, input, req, auth }) => {
+    handler: async ({ params, input, req, res, auth }) => {
       const actor = (auth as ActorCredentials).credentials;
-      const body = await handler({ actor, params: params as HandlerArgs<N>['params'], input: input?.body, req });
+      const body = await handler({ actor, params: params as HandlerArgs<N>['params'], input: input?.body, req, res });
       return { encoding: 'application/json', body };
     },
   });

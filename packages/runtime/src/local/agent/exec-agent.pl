@@ -10,6 +10,8 @@
 #   agent -> host: P (command pid in the sandbox), O (stdout), F (stderr), then X (exit
 #                  code, decimal) once the command exited AND its output pipes ended (or
 #                  300 ms after its exit, when background processes keep them open); then close.
+#                  Or, instead of P, N (the command could not be started: pipe or fork failed).
+#   Frames from the agent carry at most 64 KiB (the host refuses bigger ones).
 # perl-base only (Socket, Fcntl): Debian bases always have it.
 use strict;
 use warnings;
@@ -34,12 +36,13 @@ open(STDIN, '<', '/dev/null');
 open(STDOUT, '>', '/dev/null');
 open(STDERR, '>', '/dev/null');
 $SIG{CHLD} = 'IGNORE'; # connection handlers are reaped by the kernel
+$SIG{PIPE} = 'IGNORE'; # a host that went away must not kill the listener
 
 while (1) {
   my $client;
   accept($client, $server) or next;
   my $pid = fork();
-  if (!defined $pid) { close $client; next; }
+  if (!defined $pid) { send_frame($client, 'N', "fork: $!"); close $client; next; }
   if ($pid == 0) {
     close $server;
     serve($client);
@@ -109,11 +112,12 @@ sub serve {
   my @argv = splice(@rest, 0, $argc);
   my @env = @rest;
 
-  pipe(my $in_r, my $in_w) or return;
-  pipe(my $out_r, my $out_w) or return;
-  pipe(my $err_r, my $err_w) or return;
+  # Said explicitly, so the host can tell "nothing ran" from an agent that went silent.
+  pipe(my $in_r, my $in_w) or return send_frame($sock, 'N', "pipe: $!");
+  pipe(my $out_r, my $out_w) or return send_frame($sock, 'N', "pipe: $!");
+  pipe(my $err_r, my $err_w) or return send_frame($sock, 'N', "pipe: $!");
   my $child = fork();
-  return unless defined $child;
+  return send_frame($sock, 'N', "fork: $!") unless defined $child;
   if ($child == 0) {
     setsid_now();
     $SIG{PIPE} = 'DEFAULT';
