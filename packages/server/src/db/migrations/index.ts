@@ -9,6 +9,8 @@ import * as m0003 from './0003_volumes_services_ports';
 import * as m0004 from './0004_copy_backups';
 import * as m0005 from './0005_terminal_tokens_base_installs';
 import * as m0006 from './0006_token_expiry';
+// 0007: added by another branch (merged separately); keep the imports in order.
+import * as m0008 from './0008_sandbox_names_per_owner';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -17,6 +19,8 @@ const migrations: Record<string, Migration> = {
   '0004_copy_backups': m0004,
   '0005_terminal_tokens_base_installs': m0005,
   '0006_token_expiry': m0006,
+  // '0007_…': m0007, (another branch)
+  '0008_sandbox_names_per_owner': m0008,
 };
 
 export const migrationProvider: MigrationProvider = {
