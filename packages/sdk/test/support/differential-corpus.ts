@@ -8,6 +8,9 @@
  * everything) would fail the tests. `symlinks: 'any-target'` cases (backups) may pass what
  * a copy refuses; none of these cases depends on that policy.
  */
+import { Readable } from 'node:stream';
+import zlib from 'node:zlib';
+import { ArchiveError, inspectArchive, type SymlinkPolicy } from '../../src/archive';
 import { BLOCK, END, dir, file, gnuLongEntry, hardlink, paxEntry, rawEntry, symlink, tarStream } from './raw-tar';
 
 export interface DifferentialCase {
@@ -106,4 +109,19 @@ export function expectedNames(approved: string[]): string[] {
     for (let i = 1; i <= parts.length; i++) names.add(parts.slice(0, i).join('/'));
   }
   return [...names].sort();
+}
+
+/**
+ * What the check (the same `inspectArchive` the server and the SDK run) decides about a tar
+ * stream: the names an unpacker must then write ({@link expectedNames}), or the refusal.
+ */
+export async function judge(tar: Buffer, symlinks: SymlinkPolicy = 'inside-only'): Promise<{ names: string[] } | { refused: ArchiveError }> {
+  const approved: string[] = [];
+  try {
+    await inspectArchive(Readable.from([zlib.gzipSync(tar)]), { symlinks, onEntry: (e) => approved.push(e.path) });
+    return { names: expectedNames(approved) };
+  } catch (err) {
+    if (err instanceof ArchiveError) return { refused: err };
+    throw err;
+  }
 }
