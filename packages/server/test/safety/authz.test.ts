@@ -7,7 +7,9 @@
  * Correct means: owner → not 401/403/404 and not 5xx; another actor → 404, or a 200 that
  * contains nothing of the owner's (getSandbox → {sandbox:null}, lists → empty); no, bad,
  * expired or revoked token → 401. describeServer is public. 501 is "not implemented", never counted
- * correct. Prints `M cases, K correct, X not implemented`.
+ * correct. Then a name both actors use: the other actor calling every method and route that
+ * takes a sandbox with that name reaches only their own sandbox. Prints `M cases, K correct, X
+ * not implemented`.
  */
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
@@ -350,8 +352,8 @@ it('a name two actors both use reaches only the caller’s own sandbox, in every
   expect((await other.exec(twin, 'cat /workspace/who')).stdout).toBe(`OTHER-${tag}\n`);
   for (const route of ['exec', 'pty'] as const) {
     const seen = await overSocket('other', route, twin, 'cat /workspace/who');
-    expect(seen, route).toContain(`OTHER-${tag}`);
-    expect(seen, route).not.toContain(`OWNER-${tag}`);
+    const own = seen.includes(`OTHER-${tag}`) && !seen.includes(`OWNER-${tag}`);
+    cases.push({ where: `WS /${route}/<shared name>/ws`, caller: 'other', verdict: own ? 'correct' : 'wrong', detail: seen.slice(-200) });
     expect(await overSocket('owner', route, twin, 'cat /workspace/who'), route).toContain(`OWNER-${tag}`);
   }
 
@@ -369,9 +371,12 @@ it('a name two actors both use reaches only the caller’s own sandbox, in every
     const r = types.get(nsid) === 'query' ? await other.query(nsid, params) : await other.procedure(nsid, params, body ?? {});
     const text = JSON.stringify(r.body) ?? '';
     checked.push(nsid);
-    if (r.status >= 500 || r.body?.error === 'SandboxNotFound' || text.includes(mine.id) || text.includes(`OWNER-${tag}`)) wrong.push(`${nsid}: ${r.status} ${text.slice(0, 200)}`);
+    const bad = r.status >= 500 || r.body?.error === 'SandboxNotFound' || text.includes(mine.id) || text.includes(`OWNER-${tag}`);
+    cases.push({ where: `${nsid} (shared name)`, caller: 'other', verdict: r.status === 501 ? 'not implemented' : bad ? 'wrong' : 'correct', detail: `${r.status} ${text.slice(0, 200)}` });
+    if (bad) wrong.push(`${nsid}: ${r.status} ${text.slice(0, 200)}`);
   }
   expect(wrong).toEqual([]);
+  expect(cases.filter((c) => c.where.startsWith('WS /') && c.where.includes('shared name') && c.verdict !== 'correct')).toEqual([]);
   expect(checked).toEqual(expect.arrayContaining(['io.pocketenv.sandbox.exec', 'io.pocketenv.sandbox.pushDirectory', 'io.pocketenv.sandbox.createBackup', 'io.pocketenv.sandbox.deleteSandbox']));
 
   // The other actor's twin is gone; the owner's is untouched and still answers to the name.
