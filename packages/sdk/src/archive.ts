@@ -8,13 +8,20 @@
  * directory or when it is too big. Nothing is unpacked until it has passed. The server uses
  * the same checks (`@pocketenv/sdk/archive`) before it unpacks into a sandbox.
  *
+ * The check reads the archive twice, in one pass: as GNU tar reads it (`archive-headers.ts`;
+ * the server unpacks with GNU tar inside the sandbox) and with node-tar (which this module
+ * unpacks with). Both must see exactly the same entries — names, types, link targets, sizes,
+ * in order — or the archive is refused as ambiguous, so the entries checked are the entries
+ * unpacked, whichever program unpacks.
+ *
  * Refused: absolute paths, `..` components, device files, fifos and every other special or
  * vendor-specific entry type, hard links to anything but an earlier regular file of the same
  * archive, entries that would be written through a symbolic link of the archive, symbolic
- * links that resolve outside the archive (unless `symlinks: 'any-target'`), archives larger
- * than `maxArchiveBytes` compressed or `maxUnpackedBytes` decompressed (counted on the
- * decompressed stream, so a gzip bomb is stopped as soon as it passes the limit), and more
- * than `maxEntries` entries.
+ * links that resolve outside the archive (unless `symlinks: 'any-target'`), headers the two
+ * readers could read differently (pax global headers, unknown pax keywords, a GNU long name
+ * plus a pax path… see `archive-headers.ts`), archives larger than `maxArchiveBytes`
+ * compressed or `maxUnpackedBytes` decompressed (counted on the decompressed stream, so a gzip
+ * bomb is stopped as soon as it passes the limit), and more than `maxEntries` entries.
  * @module
  */
 import { createHash } from 'node:crypto';
@@ -25,7 +32,11 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import * as tar from 'tar';
-import { PocketenvError } from './errors';
+import { ArchiveError, unsafe } from './archive-error';
+import { GnuTarReader, type TarEntry } from './archive-headers';
+
+export { ArchiveError } from './archive-error';
+export type { EntryKind, TarEntry } from './archive-headers';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -65,6 +76,8 @@ export interface InspectOptions extends Partial<ArchiveLimits> {
   symlinks?: SymlinkPolicy;
   /** Called with the compressed bytes read so far. */
   onBytes?: (bytes: number) => void;
+  /** Called with every entry as it passes its checks (the archive may still be refused later). */
+  onEntry?: (entry: TarEntry) => void;
 }
 
 /** What an archive that passed holds. */
@@ -76,22 +89,6 @@ export interface ArchiveSummary {
   unpackedBytes: number;
   /** sha256 of the compressed bytes, hex. */
   sha256: string;
-}
-
-/**
- * An archive was refused or could not be read. `reason`: `too-large` (over `maxArchiveBytes`
- * compressed), `unsafe` (an entry could escape the target, a device file, a bomb…), `invalid`
- * (not tar+gzip, truncated, corrupt). `entry` names the offending entry when there is one.
- */
-export class ArchiveError extends PocketenvError {
-  override name = 'ArchiveError';
-  constructor(
-    readonly reason: 'too-large' | 'unsafe' | 'invalid',
-    message: string,
-    readonly entry?: string,
-  ) {
-    super(message);
-  }
 }
 
 function limitsOf(opts: Partial<ArchiveLimits>): ArchiveLimits {
@@ -146,21 +143,14 @@ export function formatBytes(n: number): string {
 
 // --- checking -------------------------------------------------------------------------------
 
-const REGULAR = new Set(['File', 'OldFile', 'ContiguousFile']);
-const SPECIAL: Record<string, string> = {
-  CharacterDevice: 'a character device',
-  BlockDevice: 'a block device',
-  FIFO: 'a fifo',
-};
-
 /** Keeps the rules of one archive: what was seen, what may still be linked to. */
 class EntryRules {
   entries = 0;
   declaredBytes = 0;
   /** Folded path → the link as the archive names it, and its target. */
   private readonly symlinks = new Map<string, { name: string; target: string }>();
-  private readonly regularFiles = new Set<string>();
-  private readonly seen = new Set<string>();
+  /** Folded path → what the archive made there last. */
+  private readonly kinds = new Map<string, TarEntry['kind']>();
   /** Every directory some entry (or hard link target) lives under. */
   private readonly parents = new Set<string>();
 
@@ -169,46 +159,52 @@ class EntryRules {
     private readonly symlinkPolicy: SymlinkPolicy,
   ) {}
 
-  check(entry: { path: string; type: string; size?: number; linkpath?: string }): void {
+  /** Types, framing and headers were checked by the reader (GnuTarReader); these are the path rules. */
+  check(entry: TarEntry): void {
     const shown = entry.path;
     if (++this.entries > this.limits.maxEntries) {
       throw unsafe(`the archive has more than ${this.limits.maxEntries} entries`);
     }
     const parts = components(entry.path, shown);
     const key = fold(parts.join('/'));
-    const type = entry.type;
+    const kind = entry.kind;
+    if (key === '' && kind !== 'directory') throw unsafe(`entry ${JSON.stringify(shown)} has no name`, shown);
 
-    if (SPECIAL[type]) throw unsafe(`entry ${JSON.stringify(shown)} is ${SPECIAL[type]}`, shown);
-    if (!REGULAR.has(type) && type !== 'Directory' && type !== 'SymbolicLink' && type !== 'Link') {
-      throw unsafe(`entry ${JSON.stringify(shown)} has an unsupported type (${type})`, shown);
-    }
-    if (key === '' && type !== 'Directory') throw unsafe(`entry ${JSON.stringify(shown)} has no name`, shown);
-
-    this.declaredBytes += entry.size ?? 0;
+    this.declaredBytes += entry.size;
     if (this.declaredBytes > this.limits.maxUnpackedBytes) {
       throw unsafe(`the archive unpacks to more than ${formatBytes(this.limits.maxUnpackedBytes)}`, shown);
     }
 
-    if (this.symlinks.has(key) || (type === 'SymbolicLink' && this.seen.has(key))) {
+    const previous = this.kinds.get(key);
+    if (previous === 'symlink' || (kind === 'symlink' && previous !== undefined)) {
       throw unsafe(`entry ${JSON.stringify(shown)} appears twice, once as a symbolic link`, shown);
     }
-    this.seen.add(key);
+    // Unpackers fail half-way on these (GNU tar: "Not a directory"), after writing part of the archive.
+    for (const parent of parentsOf(key)) {
+      const above = this.kinds.get(parent);
+      if (above === 'file' || above === 'hardlink') throw unsafe(`entry ${JSON.stringify(shown)} is inside an earlier entry that is a file`, shown);
+    }
+    if ((kind === 'file' || kind === 'hardlink') && this.parents.has(key)) {
+      throw unsafe(`entry ${JSON.stringify(shown)} is a file where earlier entries made a directory`, shown);
+    }
     this.addParents(key);
 
-    if (type === 'SymbolicLink') {
+    if (kind === 'symlink') {
       const target = entry.linkpath ?? '';
       if (target === '' || target.includes('\0')) throw unsafe(`symbolic link ${JSON.stringify(shown)} has no valid target`, shown);
+      if (nestsWith(key, target)) {
+        throw unsafe(`symbolic link ${JSON.stringify(shown)} has a target (${JSON.stringify(target)}) that, read from the top of the archive, contains or lies inside the link itself; node-tar never finishes unpacking it`, shown);
+      }
       this.symlinks.set(key, { name: parts.join('/'), target });
-    } else if (type === 'Link') {
+    } else if (kind === 'hardlink') {
       const targetParts = components(entry.linkpath ?? '', shown, 'hard link target');
       const target = fold(targetParts.join('/'));
-      if (!this.regularFiles.has(target)) {
+      if (target === key || this.kinds.get(target) !== 'file') {
         throw unsafe(`hard link ${JSON.stringify(shown)} points to ${JSON.stringify(entry.linkpath)}, which is not an earlier file of the archive`, shown);
       }
       this.addParents(target);
-    } else if (REGULAR.has(type)) {
-      this.regularFiles.add(key);
     }
+    this.kinds.set(key, kind);
   }
 
   /** Checks that need the whole archive: writes through links, and where links lead. */
@@ -229,7 +225,7 @@ class EntryRules {
 
   /** `key` is folded already (folding never adds or removes a '/'). */
   private addParents(key: string): void {
-    for (let at = key.indexOf('/'); at !== -1; at = key.indexOf('/', at + 1)) this.parents.add(key.slice(0, at));
+    for (const parent of parentsOf(key)) this.parents.add(parent);
   }
 
   /**
@@ -263,6 +259,21 @@ class EntryRules {
 }
 
 /**
+ * node-tar reserves a link's path and its target (taken from the top of the archive) together
+ * before it writes the link, and never gets the reservation when one lies inside the other
+ * (`a/c -> a`): the unpack hangs. Such links are refused.
+ */
+function nestsWith(key: string, target: string): boolean {
+  const t = fold(path.posix.join(target).replace(/(.)\/+$/, '$1'));
+  return t !== key && (t.startsWith(`${key}/`) || key.startsWith(`${t}/`));
+}
+
+/** `a/b/c` → `a`, `a/b`. */
+function* parentsOf(key: string): Generator<string> {
+  for (let at = key.indexOf('/'); at !== -1; at = key.indexOf('/', at + 1)) yield key.slice(0, at);
+}
+
+/**
  * The form paths are compared in: Unicode-normalised and case-folded, so that on a
  * case-insensitive or normalising filesystem (macOS, Windows) `Link/x` cannot slip through a
  * link named `link`. Stricter than needed on Linux, never looser.
@@ -271,23 +282,16 @@ function fold(p: string): string {
   return p.normalize('NFD').toLocaleLowerCase('en').toLocaleUpperCase('en');
 }
 
-/** An entry path as components; refuses absolute paths and `..`. `./a//b/` → ['a', 'b']. */
+/** An entry path as components; refuses absolute paths, `..` and `//`. `./a/b/` → ['a', 'b']. */
 function components(raw: string, shown: string, what = 'entry'): string[] {
   if (raw.includes('\0')) throw unsafe(`${what} ${JSON.stringify(shown)} contains a NUL byte`, shown);
   if (raw.startsWith('/')) throw unsafe(`${what} ${JSON.stringify(raw)} is an absolute path`, shown);
+  // No tar writes these, and node-tar never finishes unpacking a symbolic link named `a//b`.
+  if (raw.includes('//')) throw unsafe(`${what} ${JSON.stringify(raw)} has an empty component ('//')`, shown);
   const parts = raw.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.includes('..')) throw unsafe(`${what} ${JSON.stringify(raw)} contains a '..' component`, shown);
   if (parts.length > MAX_DEPTH) throw unsafe(`${what} ${JSON.stringify(shown.slice(0, 80))}… is nested too deeply`, shown);
   return parts;
-}
-
-function unsafe(message: string, entry?: string): ArchiveError {
-  return new ArchiveError('unsafe', message, entry);
-}
-
-/** pax records `<len> <key>=<value>\n`; GNU sparse files rename and reshape entries behind node-tar's back. */
-function checkPaxRecords(meta: string): void {
-  if (/(^|\n)\d+ GNU\.sparse\./.test(meta)) throw unsafe('the archive contains GNU sparse files, which are not supported');
 }
 
 /**
@@ -315,34 +319,30 @@ export async function inspectArchive(source: AsyncIterable<Uint8Array> | Readabl
     settle();
   };
 
+  // What GNU tar will unpack, checked as it is read; node-tar must then read the same entries.
+  const expected: TarEntry[] = [];
+  const reader = new GnuTarReader((entry) => {
+    rules.check(entry);
+    expected.push(entry);
+    opts.onEntry?.(entry);
+  });
   const parser = new tar.Parser({
     strict: true,
     onReadEntry: (entry) => {
       try {
-        if (!failure) rules.check(entry);
+        if (!failure) sameEntry(expected.shift(), entry);
       } catch (err) {
         fail(err as Error);
       }
       entry.resume();
     },
   });
-  // Entries node-tar skips (unknown types, oversized pax headers) would be unpacked by GNU tar.
+  // Entries node-tar skips (unknown types, oversized pax headers): the reader refuses them first; never unpack them.
   parser.on('ignoredEntry', (entry: tar.ReadEntry) =>
-    fail(unsafe(`entry ${JSON.stringify(entry.path)} has an unsupported type (${entry.type})`, entry.path)),
+    fail(unsafe(`entry ${JSON.stringify(String(entry.path))} has an unsupported type (${entry.type})`, String(entry.path))),
   );
-  parser.on('meta', (meta: string) => {
-    try {
-      checkPaxRecords(meta);
-    } catch (err) {
-      fail(err as Error);
-    }
-  });
   parser.on('error', (err: Error) => fail(err instanceof ArchiveError ? err : new ArchiveError('invalid', `not a valid tar archive: ${err.message}`)));
   parser.on('end', () => settle());
-  // After the end-of-archive blocks node-tar keeps (and re-concatenates) whatever follows;
-  // trailing bytes are only counted from then on, so padding-bombs cost no memory.
-  let sawEof = false;
-  parser.on('eof', () => (sawEof = true));
 
   gunzip.on('data', (chunk: Buffer) => {
     if (failure) return;
@@ -351,8 +351,17 @@ export async function inspectArchive(source: AsyncIterable<Uint8Array> | Readabl
       fail(unsafe(`the archive unpacks to more than ${formatBytes(limits.maxUnpackedBytes)}`));
       return;
     }
-    if (sawEof) return;
-    if (!parser.write(chunk)) {
+    // Bytes after the end-of-archive blocks are only counted (no reader reads them), so
+    // padding-bombs cost no memory.
+    if (reader.finished) return;
+    let archivePart: Buffer;
+    try {
+      archivePart = chunk.subarray(0, reader.write(chunk));
+    } catch (err) {
+      fail(err as Error);
+      return;
+    }
+    if (archivePart.length > 0 && !parser.write(archivePart)) {
       gunzip.pause();
       parser.once('drain', () => gunzip.resume());
     }
@@ -375,7 +384,11 @@ export async function inspectArchive(source: AsyncIterable<Uint8Array> | Readabl
     if (!failure && archiveBytes === 0) fail(new ArchiveError('invalid', 'the archive is empty'));
     if (!failure) gunzip.end();
     await settled;
-    if (!failure) rules.finish();
+    if (!failure) {
+      reader.end();
+      if (expected.length > 0) sameEntry(expected[0], undefined);
+      rules.finish();
+    }
   } catch (err) {
     fail(err instanceof Error ? err : new Error(String(err)));
   } finally {
@@ -383,6 +396,28 @@ export async function inspectArchive(source: AsyncIterable<Uint8Array> | Readabl
   }
   if (failure) throw failure;
   return { entries: rules.entries, archiveBytes, unpackedBytes, sha256: hash.digest('hex') };
+}
+
+const NODE_TAR_KINDS: Record<string, TarEntry['kind']> = {
+  File: 'file',
+  OldFile: 'file',
+  ContiguousFile: 'file',
+  Directory: 'directory',
+  SymbolicLink: 'symlink',
+  Link: 'hardlink',
+};
+
+/** Refuses the archive unless node-tar read the entry GNU tar reads next (same name, type, target, size). */
+function sameEntry(gnu: TarEntry | undefined, node: tar.ReadEntry | undefined): void {
+  const seen = node && {
+    path: String(node.path).replace(/(.)\/+$/, '$1'),
+    kind: NODE_TAR_KINDS[node.type],
+    size: node.size,
+    linkpath: node.type === 'Link' || node.type === 'SymbolicLink' ? String(node.linkpath ?? '') : undefined,
+  };
+  if (gnu && seen && gnu.path === seen.path && gnu.kind === seen.kind && gnu.size === seen.size && gnu.linkpath === seen.linkpath) return;
+  const describe = (e: { path: string; kind?: string; size: number; linkpath?: string } | undefined) => (e ? `${e.kind ?? node?.type} ${JSON.stringify(e.path)}${e.linkpath !== undefined ? ` -> ${JSON.stringify(e.linkpath)}` : ''} (${e.size} bytes)` : 'nothing');
+  throw unsafe(`tar programs read this archive differently (GNU tar: ${describe(gnu)}; node-tar: ${describe(seen)}); refused as ambiguous`, gnu?.path ?? seen?.path);
 }
 
 /** Resolves when a writable can take more, or has closed (after a failure). */

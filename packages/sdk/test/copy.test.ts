@@ -14,6 +14,8 @@ import { startTestServer } from '@pocketenv/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArchiveError, type Client, ConnectedSandbox, copy, pocketenv, type Sandbox, sandbox } from '../src/index';
 import { buildHostileCorpus, type HostileArchive } from './support/archive-corpus';
+import { differentialCorpus, judge } from './support/differential-corpus';
+import { gzipSync } from 'node:zlib';
 
 /** path → 'dir' | 'link:<target>' | sha256 of the file, for a whole local tree. */
 async function tree(root: string): Promise<Record<string, string>> {
@@ -211,6 +213,30 @@ describe('download from a server that sends hostile archives', () => {
     const named = (dir: string) => fs.readdir(dir).then((names) => names.filter((n) => n.includes(marker)));
     expect([...(await named('/tmp')), ...(await named('/etc')), ...(await named(work))]).toEqual([]);
     expect(await fs.readdir(tmp)).toEqual([]);
+  });
+
+  it('differential: copy.download refuses what tar programs read differently, or writes exactly the names the check approved', async () => {
+    const m = randomBytes(5).toString('hex');
+    let unpacked = 0;
+    for (const [i, c] of differentialCorpus(m).entries()) {
+      serving = path.join(work, `differential-${i}.tar.gz`);
+      await fs.writeFile(serving, gzipSync(c.tar));
+      const dest = path.join(work, `differential-dest-${i}`);
+      const verdict = await judge(c.tar);
+      const failure = await copy.download(sb, '/workspace', dest, { limits }).then(() => undefined, (e: unknown) => e);
+      if ('refused' in verdict) {
+        expect(failure, c.name).toBeInstanceOf(ArchiveError);
+        expect((failure as Error).message, c.name).toContain(verdict.refused.message);
+        await expect(fs.readdir(dest), c.name).rejects.toMatchObject({ code: 'ENOENT' });
+        continue;
+      }
+      unpacked++;
+      expect(failure, c.name).toBeUndefined();
+      expect(Object.keys(await tree(dest)).sort(), c.name).toEqual(verdict.names);
+    }
+    expect(unpacked).toBeGreaterThan(10);
+    const named = (dir: string) => fs.readdir(dir).then((names) => names.filter((n) => n.includes(m)));
+    expect([...(await named('/tmp')), ...(await named('/etc')), ...(await named(work))]).toEqual([]);
   });
 
   it('stops reading an archive larger than maxArchiveBytes', async () => {

@@ -3,10 +3,13 @@
  * backup → delete → restore gives the same tree; restore into another sandbox; a backup
  * outlives its sandbox; expiry hides a backup at once and the sweeper deletes its file.
  */
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { startTestServer } from '@pocketenv/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { differentialCorpus, judge } from '../../sdk/test/support/differential-corpus';
 import { Api, expectOk, waitFor } from './helpers';
 
 /** Every entry of a directory tree with its type, mode, size, link target and content hash. */
@@ -134,6 +137,39 @@ describe('backups', () => {
     expect(await restore({ backupId: made.id })).toMatchObject({ status: 404, body: { error: 'NotFound' } });
     await waitFor('the sweeper to delete the file', async () => ((await fs.stat(file).catch(() => undefined)) ? undefined : true), 20_000, 100);
   });
+
+  it('differential: a sandbox whose tar packs crafted archives gets a 400, or the restore unpacks exactly the names the check approved', async () => {
+    const m = randomBytes(5).toString('hex');
+    const box = (await alice.create({ name: 'backup-crafty' })).id;
+    // The sandbox is hostile to itself: its "tar" answers every pack with a crafted archive
+    // (and unpacks with the real GNU tar).
+    await sh(box, [
+      `printf '%s\\n' '#!/bin/sh' 'if [ "$1" = -czf ]; then exec cat /tmp/crafted.tar.gz; fi' 'exec /usr/bin/tar "$@"' > /usr/local/bin/tar`,
+      'chmod 755 /usr/local/bin/tar && mkdir -p /workspace/bk && : > /tmp/crafted.tar.gz && touch /tmp/.before-differential',
+    ].join(' && '));
+    let restored = 0;
+    for (const [i, c] of differentialCorpus(m).entries()) {
+      const verdict = await judge(c.tar, 'any-target');
+      await sh(box, `mkdir -p /workspace/bk/${i} && echo ${gzipSync(c.tar).toString('base64')} | base64 -d > /tmp/crafted.tar.gz`);
+      const made = await create(box, { directory: `/workspace/bk/${i}` });
+      if ('refused' in verdict) {
+        expect(made, c.name).toMatchObject({ status: 400, body: { error: 'InvalidRequest', message: expect.stringContaining(verdict.refused.message) } });
+        expect(c.verdict, `${c.name}: refused (${verdict.refused.message})`).toBe('refused');
+        continue;
+      }
+      restored++;
+      expect(made.status, `${c.name}: ${JSON.stringify(made.body)}`).toBe(200);
+      expectOk(await restore({ backupId: made.body.id }));
+      const listing = await sh(box, `cd /workspace/bk/${i} && find . -mindepth 1 -printf '%P\\0'`);
+      expect(listing.split('\0').filter(Boolean).sort(), c.name).toEqual(verdict.names);
+      expect(c.verdict, c.name).toBe('unpacked');
+    }
+    expect(restored).toBeGreaterThan(10);
+    // Nothing was written anywhere else in the sandbox.
+    expect(await sh(box, "find / -xdev -newer /tmp/.before-differential -not -path '/workspace/bk*' -not -path /tmp/crafted.tar.gz -print")).toBe('');
+    expect(await sh(box, `find / -xdev -name '*${m}*' -not -path '/workspace/bk/*' -print`)).toBe('');
+    expectOk(await alice.procedure('io.pocketenv.sandbox.deleteSandbox', { id: box }, {}));
+  }, 600_000);
 
   it('checks its inputs', async () => {
     expect((await create(a, { directory: 'relative' })).body.message).toMatch(/^directory: /);

@@ -13,6 +13,8 @@ import type { TestServer } from '@pocketenv/server/testing';
 import * as tar from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHostileCorpus, gzipOf, type HostileArchive } from '../../sdk/test/support/archive-corpus';
+import { differentialCorpus, judge } from '../../sdk/test/support/differential-corpus';
+import { gzipSync } from 'node:zlib';
 import { Api, expectOk, startTestServerWithEnv } from './helpers';
 
 const LIMITS = { POCKETENV_COPY_MAX_BYTES: '8MiB', POCKETENV_COPY_MAX_UNPACKED_BYTES: '64MiB', POCKETENV_COPY_MAX_ENTRIES: '1000' };
@@ -204,6 +206,33 @@ describe('copy store and push/pull', () => {
       expect(await findNamed([[os.tmpdir(), 1], ['/etc', 3], [work, 8], [path.join(server.dataDir, 'copy'), 1]], marker)).toEqual([]);
       expect((await fs.readFile('/etc/passwd')).equals(hostPasswd)).toBe(true);
     });
+  });
+
+  it('differential: every archive tar programs read differently is a 400, or GNU tar in the sandbox unpacks exactly the names the check approved', async () => {
+    const m = randomBytes(5).toString('hex');
+    await sh('mkdir -p /workspace/diff && touch /tmp/.before-differential');
+    let unpacked = 0;
+    for (const [i, c] of differentialCorpus(m).entries()) {
+      const verdict = await judge(c.tar);
+      const reply = await pull(await uploaded(gzipSync(c.tar)), `/workspace/diff/${i}`);
+      if ('refused' in verdict) {
+        expect(reply.status, `${c.name}: ${JSON.stringify(reply.body)}`).toBe(400);
+        expect(reply.body.error, c.name).toBe('InvalidRequest');
+        expect(reply.body.message, c.name).toContain(verdict.refused.message);
+        expect(c.verdict, `${c.name}: refused (${verdict.refused.message})`).toBe('refused');
+        continue;
+      }
+      unpacked++;
+      expect(reply.status, `${c.name}: ${JSON.stringify(reply.body)}`).toBe(200);
+      const listing = await sh(`cd /workspace/diff/${i} && find . -mindepth 1 -printf '%P\\0'`);
+      expect(listing.split('\0').filter(Boolean).sort(), c.name).toEqual(verdict.names);
+      expect(c.verdict, c.name).toBe('unpacked');
+    }
+    expect(unpacked).toBeGreaterThan(10);
+    // Nothing was written anywhere else in the sandbox, nor on this host.
+    expect(await sh("find / -xdev -newer /tmp/.before-differential -not -path '/workspace/diff*' -print")).toBe('');
+    expect(await sh(`find / -xdev -name '*${m}*' -not -path '/workspace/diff/*' -print`)).toBe('');
+    expect(await findNamed([[os.tmpdir(), 1], ['/etc', 3], ['/root', 2], [work, 8]], m)).toEqual([]);
   });
 
   it('pushDirectory refuses to hand out what could escape on the other side: a link pointing outside, a fifo', async () => {

@@ -223,3 +223,39 @@ describe('server description and profile', () => {
     expect(missing.body.error).toBe('NotFound');
   });
 });
+
+describe('names are unique per owner', () => {
+  it('two actors creating the same name at once both succeed and stay separate; the same actor twice is a 409', async () => {
+    const alice = api.as((await server.createActor('names-alice')).token);
+    const bob = api.as((await server.createActor('names-bob')).token);
+    const [a, b] = await Promise.all([alice.create({ name: 'demo' }), bob.create({ name: 'demo' })]);
+    expect(a).toMatchObject({ name: 'demo', status: 'RUNNING' });
+    expect(b).toMatchObject({ name: 'demo', status: 'RUNNING' });
+    expect(b.id).not.toBe(a.id);
+
+    const again = await alice.procedure('io.pocketenv.sandbox.createSandbox', undefined, { base: 'debian', name: 'demo' });
+    expect(again).toMatchObject({ status: 409, body: { error: 'Conflict', message: expect.stringContaining('you already have a sandbox named "demo"') } });
+
+    // Same hostname, separate sandboxes: each name resolves to the caller's own.
+    await alice.exec('demo', 'echo alice > /workspace/who');
+    await bob.exec('demo', 'echo bob > /workspace/who');
+    expect((await alice.exec('demo', 'hostname; cat /workspace/who')).stdout).toBe('demo\nalice\n');
+    expect((await bob.exec('demo', 'hostname; cat /workspace/who')).stdout).toBe('demo\nbob\n');
+    expect((await alice.get('demo')).id).toBe(a.id);
+    expect((await bob.get('demo')).id).toBe(b.id);
+
+    // Renaming into a name only another actor uses is fine; into one's own is a 409.
+    const spare = await bob.create({ name: 'spare' });
+    const rename = (name: string) =>
+      bob.procedure('io.pocketenv.sandbox.putPreferences', undefined, { sandboxId: spare.id, preferences: [{ $type: 'io.pocketenv.sandbox.defs#sandboxDetailsPref', name }] });
+    await alice.create({ name: 'alice-only' });
+    expect(await rename('alice-only')).toEqual({ status: 200, body: {} });
+    expect(await rename('demo')).toMatchObject({ status: 409, body: { error: 'Conflict' } });
+
+    // Bob deleting "demo" deletes his; Alice's keeps running with its files.
+    await bob.delete('demo');
+    expect(await bob.get('demo')).toBeNull();
+    expect((await alice.exec('demo', 'cat /workspace/who')).stdout).toBe('alice\n');
+    await Promise.all([alice.delete('demo'), alice.delete('alice-only'), bob.delete('alice-only')]);
+  });
+});

@@ -82,4 +82,16 @@ describe.skipIf(!adminUrl)('the server on PostgreSQL (DATABASE_URL)', () => {
     expect(await server.revokeToken(other.token)).toBe(true);
     expect((await them.query('io.pocketenv.actor.getProfile')).status).toBe(401);
   });
+
+  it('keeps names unique per owner on PostgreSQL too (migration 0008)', async () => {
+    const alice = api.as((await server.createActor('pg-names-alice')).token);
+    const bob = api.as((await server.createActor('pg-names-bob')).token);
+    const [a, b] = await Promise.all([alice.create({ name: 'pg-twin' }), bob.create({ name: 'pg-twin' })]);
+    expect(b.id).not.toBe(a.id);
+    expect((await alice.get('pg-twin')).id).toBe(a.id);
+    expect((await bob.get('pg-twin')).id).toBe(b.id);
+    const again = await bob.procedure('io.pocketenv.sandbox.createSandbox', undefined, { base: 'debian', name: 'pg-twin' });
+    expect(again).toMatchObject({ status: 409, body: { error: 'Conflict' } });
+    await Promise.all([alice.delete(a.id), bob.delete(b.id)]);
+  });
 });

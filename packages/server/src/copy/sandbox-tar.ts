@@ -20,6 +20,7 @@ const NO_TAR = 90;
 const NO_SUCH_PATH = 91;
 const CANNOT_CREATE = 92;
 const UNPACK_FAILED = 93;
+const NOT_GNU_TAR = 94;
 
 const MAX_STDERR_BYTES = 16 * 1024;
 const READ_CHUNK_BYTES = 1024 * 1024;
@@ -45,6 +46,14 @@ export function requireRunning(record: SandboxRecord): void {
 }
 
 const CHECK_TAR = `command -v tar >/dev/null 2>&1 && command -v gzip >/dev/null 2>&1 || { echo "tar and gzip are needed in the sandbox" >&2; exit ${NO_TAR}; }`;
+/** The archive was checked as GNU tar reads it (`@pocketenv/sdk/archive`), so only GNU tar may unpack it. */
+const CHECK_GNU_TAR = `tar --version 2>/dev/null | head -n 1 | grep -q 'GNU tar' || { echo "tar is not GNU tar" >&2; exit ${NOT_GNU_TAR}; }`;
+/**
+ * How every checked archive is unpacked: ownership is not restored, and extended attributes,
+ * ACLs and SELinux labels in the archive are ignored (the check lets xattr records through
+ * only because they are never applied).
+ */
+const EXTRACT = 'tar -xzf - --no-same-owner --no-xattrs --no-acls --no-selinux';
 
 /**
  * Packs `sandboxDir` (a directory: its contents; a file: one entry named after it) as
@@ -129,6 +138,8 @@ export async function unpackIntoSandbox(
       return;
     case NO_TAR:
       throw new InvalidStateError(`sandbox ${record.name} has no tar or gzip; install them first`);
+    case NOT_GNU_TAR:
+      throw new InvalidStateError(`sandbox ${record.name}'s tar is not GNU tar, which archives are checked for; install GNU tar (Debian package tar) first`);
     case CANNOT_CREATE:
       throw new InvalidInputError(opts.field, `cannot create ${sandboxDir} in sandbox ${record.name}: ${stderr.text()}`);
     default:
@@ -139,10 +150,11 @@ export async function unpackIntoSandbox(
 function mergeScript(dir: string): string {
   return [
     CHECK_TAR,
+    CHECK_GNU_TAR,
     `d=${shellQuote(dir)}`,
     `mkdir -p -- "$d" || exit ${CANNOT_CREATE}`,
     // --no-overwrite-dir: existing directories keep their owner and mode.
-    `tar -xzf - -C "$d" --no-same-owner --no-overwrite-dir || exit ${UNPACK_FAILED}`,
+    `${EXTRACT} -C "$d" --no-overwrite-dir || exit ${UNPACK_FAILED}`,
   ].join('\n');
 }
 
@@ -151,11 +163,12 @@ function replaceScript(dir: string): string {
   const parent = path.posix.dirname(dir);
   return [
     CHECK_TAR,
+    CHECK_GNU_TAR,
     `d=${shellQuote(dir)}`,
     `parent=${shellQuote(parent)}`,
     `mkdir -p -- "$parent" || exit ${CANNOT_CREATE}`,
     `stage=$(mktemp -d "$parent/.pocketenv-restore.XXXXXX") || exit ${CANNOT_CREATE}`,
-    `if ! tar -xzf - -C "$stage" --no-same-owner; then rm -rf -- "$stage"; exit ${UNPACK_FAILED}; fi`,
+    `if ! ${EXTRACT} -C "$stage"; then rm -rf -- "$stage"; exit ${UNPACK_FAILED}; fi`,
     'if [ ! -e "$d" ] && [ ! -L "$d" ]; then',
     `  mv -T -- "$stage" "$d" || { rm -rf -- "$stage"; exit ${UNPACK_FAILED}; }`,
     // Move the old directory aside first: nothing is deleted until the new one is in place.

@@ -1,6 +1,10 @@
-/** Sandbox names: honoured when given (validated as hostnames), generated as adjective-noun-xxxx otherwise. */
+/**
+ * Sandbox names: honoured when given (validated as hostnames), generated as adjective-noun-xxxx
+ * otherwise. A name is unique among its owner's sandboxes only (the database's unique
+ * (owner_id, name) index), so another actor's names are never revealed by a conflict.
+ */
 import { randomInt } from 'node:crypto';
-import { InvalidInputError } from '../errors';
+import { ConflictError, InvalidInputError } from '../errors';
 import { ADJECTIVES, NOUNS } from './words';
 
 const SUFFIX_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
@@ -38,4 +42,9 @@ export function suggestLabel(raw: string, fallback = 'my-sandbox'): string {
     .slice(0, 63)
     .replace(/^-+|-+$/g, '');
   return label || fallback;
+}
+
+/** The 409 for a name the caller already uses (only ever the caller's own sandboxes). */
+export function nameTaken(name: string, field = 'name'): ConflictError {
+  return new ConflictError(`${field}: you already have a sandbox named ${JSON.stringify(name)}; choose another name`);
 }

@@ -19,9 +19,9 @@ import type { Actor, SandboxRecord } from '../db/schema';
 import { isUniqueViolation } from '../db/errors';
 import { newId, nowIso } from '../ids';
 import type { Logger } from '../log';
-import { ConflictError, InvalidInputError, InvalidStateError, ProviderFailureError, SandboxNotFoundError, describeFailure } from '../errors';
+import { InvalidInputError, InvalidStateError, ProviderFailureError, SandboxNotFoundError, describeFailure } from '../errors';
 import { KeyedMutex } from './keyed-mutex';
-import { generateName, validateName } from './names';
+import { generateName, nameTaken, validateName } from './names';
 import type { ProviderRegistry } from './providers';
 import type { SandboxRepository } from './repository';
 import { DEFAULT_RESOURCES, resolveResources } from './resources';
@@ -193,7 +193,7 @@ export class Orchestrator {
     pooledId?: string,
   ): Promise<SandboxRecord> {
     if (req.name !== undefined) validateName(req.name);
-    // A generated name may collide (rarely): try a few; a given name is the caller's and is a 409.
+    // A generated name may collide with one of the owner's (rarely): try a few; a given name is the caller's and is a 409.
     for (let attempt = 0; ; attempt++) {
       const now = nowIso();
       const record: SandboxRecord = {
@@ -230,7 +230,7 @@ export class Orchestrator {
         return record;
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
-        if (req.name !== undefined) throw new ConflictError(`name: a sandbox named ${JSON.stringify(req.name)} already exists`);
+        if (req.name !== undefined) throw nameTaken(req.name);
         if (attempt >= 5) throw err;
       }
     }

@@ -24,7 +24,10 @@ export class SandboxRepository {
     return this.db.selectFrom('sandboxes').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  /** Looks a sandbox up by id or name, among the owner's sandboxes only. */
+  /**
+   * Looks a sandbox up by id or name, among the owner's sandboxes only: names are unique per
+   * owner (another actor may have a sandbox of the same name, which is never found here).
+   */
   async findOwned(ownerId: string, idOrName: string): Promise<SandboxRecord | undefined> {
     return this.db
       .selectFrom('sandboxes')
@@ -34,21 +37,28 @@ export class SandboxRepository {
       .executeTakeFirst();
   }
 
-  /** Makes an unowned sandbox the owner's; returns it, or undefined when there was none to claim. */
+  /**
+   * Makes an unowned sandbox the owner's; returns it, or undefined when there was none to
+   * claim. Names are unique per owner only, so several unowned sandboxes may share a name:
+   * one is claimed, by id. A unique violation means the owner already has that name.
+   */
   async claimUnowned(ownerId: string, idOrName: string): Promise<SandboxRecord | undefined> {
+    const unowned = await this.db
+      .selectFrom('sandboxes')
+      .select('id')
+      .where('owner_id', 'is', null)
+      .where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)]))
+      .orderBy('created_at', 'asc')
+      .executeTakeFirst();
+    if (!unowned) return undefined;
     const result = await this.db
       .updateTable('sandboxes')
       .set({ owner_id: ownerId, updated_at: nowIso() })
+      .where('id', '=', unowned.id)
       .where('owner_id', 'is', null)
-      .where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)]))
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) === 0) return undefined;
-    return this.findOwned(ownerId, idOrName);
-  }
-
-  async nameExists(name: string): Promise<boolean> {
-    const row = await this.db.selectFrom('sandboxes').select('id').where('name', '=', name).executeTakeFirst();
-    return row !== undefined;
+    return this.findById(unowned.id);
   }
 
   /** The owner's sandboxes, newest first; ties broken by id so pages never overlap. */

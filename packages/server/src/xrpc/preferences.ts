@@ -8,8 +8,8 @@ import type { SandboxDefs } from '@pocketenv/lexicons';
 import type { AppContext } from '../context';
 import type { SandboxUpdate } from '../db/schema';
 import { isUniqueViolation } from '../db/errors';
-import { ConflictError, InvalidInputError } from '../errors';
-import { validateName } from '../sandboxes/names';
+import { InvalidInputError } from '../errors';
+import { nameTaken, validateName } from '../sandboxes/names';
 import { parseTopics } from '../sandboxes/view';
 import { authedMethod } from './method';
 import { ownedSandbox } from './lookup';
@@ -44,7 +44,7 @@ export function registerPreferenceMethods(server: Server, ctx: AppContext): void
     try {
       await ctx.sandboxes.update(record.id, patch);
     } catch (err) {
-      if (isUniqueViolation(err)) throw new ConflictError(`name: a sandbox named ${JSON.stringify(patch.name)} already exists`);
+      if (isUniqueViolation(err)) throw nameTaken(patch.name!);
       throw err;
     }
     return {};

@@ -4,6 +4,8 @@ import type { AppContext } from '../context';
 import { prepareCreateAttachments } from '../attachments-config/index';
 import { countInstall } from '../bases/installs';
 import { SandboxNotFoundError } from '../errors';
+import { isUniqueViolation } from '../db/errors';
+import { nameTaken } from '../sandboxes/names';
 import { createFieldsOf } from '../sandboxes/orchestrator';
 import { toSandboxView } from '../sandboxes/view';
 import { authedMethod } from './method';
@@ -41,8 +43,12 @@ export function registerLifecycleMethods(server: Server, ctx: AppContext): void 
   // anonymous sandboxes yet, so in practice only the caller's own sandbox is found (and
   // returned as is); anyone else's is not found.
   authedMethod(server, ctx, 'io.pocketenv.sandbox.claimSandbox', async ({ actor, params }) => {
-    const claimed = await ctx.sandboxes.claimUnowned(actor.id, params.id);
-    const record = claimed ?? (await ctx.sandboxes.findOwned(actor.id, params.id));
+    const record =
+      (await ctx.sandboxes.findOwned(actor.id, params.id)) ??
+      (await ctx.sandboxes.claimUnowned(actor.id, params.id).catch((err: unknown) => {
+        // The unowned sandbox's name is one the caller already uses.
+        throw isUniqueViolation(err) ? nameTaken(params.id, 'id') : err;
+      }));
     if (!record) throw new SandboxNotFoundError(params.id);
     return wrappedAndFlat('sandbox', toSandboxView(record));
   });

@@ -8,7 +8,9 @@
  * Correct means: owner → not 401/403/404 and not 5xx; another actor → 404, or a 200 that
  * contains nothing of the owner's (getSandbox → {sandbox:null}, lists → empty); no, bad,
  * expired or revoked token → 401. describeServer is public. 501 is "not implemented", never counted
- * correct. Prints `M cases, K correct, X not implemented`.
+ * correct. Then a name both actors use: the other actor calling every method and route that
+ * takes a sandbox with that name reaches only their own sandbox. Prints `M cases, K correct, X
+ * not implemented`.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
@@ -363,3 +365,71 @@ it('non-XRPC routes: copy store, terminal protocols, streaming exec, preview pro
   const wrong = cases.filter((c) => c.verdict === 'wrong' && !c.where.startsWith('io.'));
   expect(wrong.map((c) => `${c.where} as ${c.caller}: ${c.detail}`)).toEqual([]);
 }, 120_000);
+
+// --- the same name, two actors ----------------------------------------------------------------
+
+/** Runs `command` over a sandbox WebSocket route as `caller` and returns what came back (both routes end when it exits). */
+async function overSocket(caller: Caller, route: 'pty' | 'exec', idOrName: string, command: string): Promise<string> {
+  const t = await api(caller).query('io.pocketenv.actor.getTerminalToken');
+  const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/${route}/${encodeURIComponent(idOrName)}/ws?token=${encodeURIComponent(t.body.token)}`);
+  const chunks: Buffer[] = [];
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => (ws.terminate(), reject(new Error(`${route} as ${caller}: no exit; got ${Buffer.concat(chunks).toString()}`))), 30_000);
+    ws.on('open', () => ws.send(route === 'exec' ? JSON.stringify({ type: 'start', command }) : `${command}; exit\n`));
+    ws.on('message', (data, isBinary) => {
+      // Streaming exec prefixes each binary frame with its stream id; the terminal sends raw bytes.
+      if (isBinary) chunks.push(route === 'exec' ? (data as Buffer).subarray(1) : (data as Buffer));
+    });
+    ws.on('close', (code, reason) => (clearTimeout(timer), resolve(`${Buffer.concat(chunks).toString()}\n[close ${code} ${reason.toString()}]`)));
+    ws.on('error', () => undefined);
+  });
+}
+
+it('a name two actors both use reaches only the caller’s own sandbox, in every method and route that takes one', async () => {
+  const twin = `twin-${tag}`;
+  const owner = api('owner');
+  const other = api('other');
+  const [mine, theirs] = [await owner.create({ name: twin }), await other.create({ name: twin })];
+  expect(theirs.id).not.toBe(mine.id);
+  await owner.exec(mine.id, `echo OWNER-${tag} > /workspace/who`);
+  await other.exec(theirs.id, `echo OTHER-${tag} > /workspace/who`);
+
+  // By name, each reaches their own: XRPC, streaming exec and the terminal.
+  expect((await other.get(twin)).id).toBe(theirs.id);
+  expect((await other.exec(twin, 'cat /workspace/who')).stdout).toBe(`OTHER-${tag}\n`);
+  for (const route of ['exec', 'pty'] as const) {
+    const seen = await overSocket('other', route, twin, 'cat /workspace/who');
+    const own = seen.includes(`OTHER-${tag}`) && !seen.includes(`OWNER-${tag}`);
+    cases.push({ where: `WS /${route}/<shared name>/ws`, caller: 'other', verdict: own ? 'correct' : 'wrong', detail: seen.slice(-200) });
+    expect(await overSocket('owner', route, twin, 'cat /workspace/who'), route).toContain(`OWNER-${tag}`);
+  }
+
+  // Every method that takes a sandbox, called by the other actor with the shared name
+  // (deleteSandbox last): never "not found", never the owner's sandbox or anything of it.
+  const SENTINEL = `sentinel-${tag}`;
+  const takesSandbox = (nsid: string) => JSON.stringify(ROWS[nsid]!.request({ ...fx, sandbox: { id: SENTINEL, name: SENTINEL } })).includes(SENTINEL);
+  const types = new Map(methods.map((m) => [m.nsid, m.type]));
+  const byName: Fixtures = { ...fx, sandbox: { id: twin, name: twin } };
+  const wrong: string[] = [];
+  const checked: string[] = [];
+  for (const nsid of ordered().filter(takesSandbox)) {
+    if (nsid.endsWith('.stopSandbox') || nsid.endsWith('.deleteSandbox')) await other.procedure('io.pocketenv.sandbox.startSandbox', { id: twin }, {});
+    const { params, body } = ROWS[nsid]!.request(byName);
+    const r = types.get(nsid) === 'query' ? await other.query(nsid, params) : await other.procedure(nsid, params, body ?? {});
+    const text = JSON.stringify(r.body) ?? '';
+    checked.push(nsid);
+    const bad = r.status >= 500 || r.body?.error === 'SandboxNotFound' || text.includes(mine.id) || text.includes(`OWNER-${tag}`);
+    cases.push({ where: `${nsid} (shared name)`, caller: 'other', verdict: r.status === 501 ? 'not implemented' : bad ? 'wrong' : 'correct', detail: `${r.status} ${text.slice(0, 200)}` });
+    if (bad) wrong.push(`${nsid}: ${r.status} ${text.slice(0, 200)}`);
+  }
+  expect(wrong).toEqual([]);
+  expect(cases.filter((c) => c.where.startsWith('WS /') && c.where.includes('shared name') && c.verdict !== 'correct')).toEqual([]);
+  expect(checked).toEqual(expect.arrayContaining(['io.pocketenv.sandbox.exec', 'io.pocketenv.sandbox.pushDirectory', 'io.pocketenv.sandbox.createBackup', 'io.pocketenv.sandbox.deleteSandbox']));
+
+  // The other actor's twin is gone; the owner's is untouched and still answers to the name.
+  expect(await other.get(twin)).toBeNull();
+  expect(await other.get(mine.id)).toBeNull();
+  const still = await owner.get(twin);
+  expect(still).toMatchObject({ id: mine.id, status: 'RUNNING' });
+  expect((await owner.exec(twin, 'cat /workspace/who')).stdout).toBe(`OWNER-${tag}\n`);
+}, 300_000);

@@ -21,6 +21,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalProvider } from '@pocketenv/runtime';
 import { startTestServer, type TestServer } from '@pocketenv/server/testing';
+import { file as rawFile, gnuLongEntry, paxEntry, rawEntry, symlink as rawSymlink, tarStream } from '../../../sdk/test/support/raw-tar';
 import { Api } from '../helpers';
 import { figure, run } from './support';
 
@@ -671,6 +672,28 @@ describe('paths through the API and the provider', () => {
     expect(await fs.readFile(path.join(hostCanaryDir, 'canary.txt'), 'utf8')).toBe(CANARY);
     const inside = await sh(A, 'cat /workspace/pulled/hard /workspace/pulled/canary-link 2>&1; true');
     expect(inside.all).not.toContain(CANARY);
+  });
+
+  attempt('crafted tar that GNU tar and the check would read differently (pax global path, long name vs pax path, contents after a hard link)', async () => {
+    const evil = `pocketenv-evil-${randomBytes(4).toString('hex')}`;
+    const archives = [
+      tarStream(paxEntry([['path', `../../../../../../..${hostCanaryDir}/${evil}-global`]], 'g'), rawFile('a.txt', 'PWNED')),
+      tarStream(paxEntry([['path', `../../../root/${evil}-global-dotdot`]], 'g'), rawFile('a.txt', 'PWNED')),
+      tarStream(paxEntry([['path', `/root/${evil}-global-abs`]], 'g'), rawFile('a.txt', 'PWNED')),
+      tarStream(rawSymlink('link', '/root'), paxEntry([['path', `link/${evil}-pax-wins`]]), gnuLongEntry('L', 'harmless.txt'), rawFile('ustar.txt', 'PWNED')),
+      tarStream(rawFile('a', 'A'), rawEntry({ name: 'h', typeflag: '1', linkname: 'a' }, rawFile(`../../../root/${evil}-smuggled`, 'PWNED'))),
+    ];
+    for (const [i, archive] of archives.entries()) {
+      const form = new FormData();
+      form.append('file', new Blob([gzipSync(archive)], { type: 'application/gzip' }), 'archive.tar.gz');
+      const up = await fetch(new URL('/cp', server.url), { method: 'POST', headers: { authorization: `Bearer ${server.ownerToken}` }, body: form });
+      const { uuid } = (await up.json()) as { uuid: string };
+      const pull = await api.procedure('io.pocketenv.sandbox.pullDirectory', undefined, { sandboxId: A, uuid, directoryPath: `/workspace/ambiguous-${i}` });
+      // Refused by the check (400), never handed to GNU tar to find out (a 502).
+      expect(pull.status, `archive ${i}: ${JSON.stringify(pull.body)}`).toBe(400);
+    }
+    expect((await fs.readdir(hostCanaryDir)).filter((f) => f.includes(evil))).toEqual([]);
+    expect((await sh(A, `find / -xdev -name '*${evil}*' 2>/dev/null; ls -d /workspace/ambiguous-* 2>/dev/null; true`)).stdout).toBe('');
   });
 
   attempt('exfiltrate a host file through pushDirectory of a directory holding symlinks', async () => {

@@ -10,6 +10,7 @@ import * as m0004 from './0004_copy_backups';
 import * as m0005 from './0005_terminal_tokens_base_installs';
 import * as m0006 from './0006_token_expiry';
 import * as m0007 from './0007_requested_provider';
+import * as m0008 from './0008_sandbox_names_per_owner';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '0005_terminal_tokens_base_installs': m0005,
   '0006_token_expiry': m0006,
   '0007_requested_provider': m0007,
+  '0008_sandbox_names_per_owner': m0008,
 };
 
 export const migrationProvider: MigrationProvider = {
