@@ -80,3 +80,7 @@ async function del(target: Reach, id: string, opts?: CallOptions): Promise<void>
   await procedure(clientOf(target), `${NS}.deleteFile`, { id }, {}, opts);
 }
 export { del as delete };
+
+// Reading a file's contents from the running sandbox (any file, not only attached ones): see ./read-file.ts.
+export { read } from './read-file';
+export type { ReadFileOptions } from './read-file';
