@@ -48,15 +48,22 @@ export function defaultClient(): Client {
 }
 
 /**
- * The client for a call: `client` when given; else, when any connection setting is given, a
- * client of the call's own (the settings it leaves out come from the environment, as for
- * `configure`); else the configured one.
+ * The client for a call: `client` when given; else the configured one (or the environment's),
+ * with the connection settings the call gives in place of its own. A call that names another
+ * `baseUrl` takes nothing else from the configured client (a token or key meant for one server
+ * is not sent to another): what it leaves out comes from the environment.
  */
 export function clientFor(choice: ClientChoice): Client {
   if (choice.client) return choice.client;
   const { token, baseUrl, storageUrl, publicKey } = choice;
   if (token === undefined && baseUrl === undefined && storageUrl === undefined && publicKey === undefined) return defaultClient();
-  return resolveClient({ token, baseUrl, storageUrl, publicKey });
+  const base = configured && (baseUrl === undefined || baseUrl.replace(/\/+$/, '') === configured.baseUrl) ? configured : undefined;
+  return resolveClient({
+    token: token ?? base?.token,
+    baseUrl: baseUrl ?? base?.baseUrl,
+    storageUrl: storageUrl ?? base?.storageUrl,
+    publicKey: publicKey ?? base?.publicKey,
+  });
 }
 
 function resolveClient(opts: ConnectionOptions): Client {

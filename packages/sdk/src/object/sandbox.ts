@@ -171,7 +171,7 @@ export class Sandbox extends ConnectedSandbox {
    * const dir = '/home/user';
    * const { stdout } = await sb.sh`ls -la ${dir}`;
    */
-  sh(strings: TemplateStringsArray | string, ...values: unknown[]): Promise<ExecResult> {
+  async sh(strings: TemplateStringsArray | string, ...values: unknown[]): Promise<ExecResult> {
     return this.exec(shellCommand(strings, values));
   }
 

@@ -8,18 +8,7 @@
  * @module
  */
 import { RequestBuildError } from '../errors';
-
-/** Characters a POSIX shell reads literally anywhere in a word. */
-const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
-
-/**
- * One shell word for `value`: itself when it is safe, else single-quoted.
- * @example
- * quote("it's") // 'it'\''s'
- */
-export function quote(value: string): string {
-  return SAFE_WORD.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
-}
+import { quote } from '../shell-quote';
 
 /** The command line of a `sh` call (tagged template or plain string). */
 export function shellCommand(strings: TemplateStringsArray | string, values: readonly unknown[]): string {
