@@ -122,7 +122,7 @@ export class Sandbox extends ConnectedSandbox {
    * const { sandboxes, total } = await Sandbox.list({ limit: 10 });
    * for await (const s of await Sandbox.list()) console.log(s.name); // all of them
    */
-  static list(opts: SandboxListOptions = {}): Promise<KeyedPage<SandboxView, 'sandboxes'>> {
+  static async list(opts: SandboxListOptions = {}): Promise<KeyedPage<SandboxView, 'sandboxes'>> {
     const client = clientFor(opts);
     const { isRunning } = opts;
     let did: string | undefined; // the caller's, read once per listing
@@ -133,7 +133,7 @@ export class Sandbox extends ConnectedSandbox {
   }
 
   /** The caller's profile. */
-  static getProfile(opts: RequestOptions & ClientChoice = {}): Promise<Profile> {
+  static async getProfile(opts: RequestOptions & ClientChoice = {}): Promise<Profile> {
     return pocketenv.getProfile(clientFor(opts), undefined, requestOptions(opts));
   }
 
@@ -144,7 +144,7 @@ export class Sandbox extends ConnectedSandbox {
   }
 
   /** Restores a backup into the sandbox it was taken from, or into `into` (an id or name). */
-  static restoreBackup(backupId: string, opts: RequestOptions & ClientChoice & { into?: string } = {}): Promise<void> {
+  static async restoreBackup(backupId: string, opts: RequestOptions & ClientChoice & { into?: string } = {}): Promise<void> {
     return backup.restoreBackup(clientFor(opts), backupId, { ...requestOptions(opts), into: opts.into });
   }
 
