@@ -5,10 +5,12 @@
  * never returned. A path with `..`, a relative path, or one the sandbox refuses is an
  * `InvalidRequestError`.
  * Calls by id (`get`, `update`, `delete`) take the connected sandbox or just a client.
+ * `read` reads any file of the running sandbox, attached or not (see `read-file.ts`).
  *
  * @example
  * import { files } from '@pocketenv/sdk';
  * await files.write(sb, '/workspace/.env', 'API_URL=https://example.com\n');
+ * const bytes = await files.read(sb, '/workspace/.env');
  * @module
  */
 import type { FileDefs } from '@pocketenv/lexicons';

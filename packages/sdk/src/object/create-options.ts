@@ -9,32 +9,19 @@ import { sealFor } from '../crypto';
 import type { CallOptions } from '../http';
 import type { CreateSandboxInput } from '../sandbox-wire';
 
-export interface CreateSandboxOptions {
-  /** Base image (see `describeServer().bases`), e.g. `'debian'`, `'openclaw'`. */
-  base: string;
-  /** Unique name (`^[a-z0-9][a-z0-9-]*$`). @default one the server makes up */
-  name?: string;
-  description?: string;
-  /** @default the server's (`'local'` here) */
-  provider?: string;
-  topics?: string[];
-  /** A git URL cloned into the workspace. */
-  repo?: string;
-  vcpus?: number;
+/**
+ * The `createSandbox` body's fields (the lexicon's: `base`, `name`, `description`, `provider`,
+ * `topics`, `repo`, `vcpus`, `disk` in GiB, `readme`, `envs`, `keepAlive`), with `memory` in
+ * either unit, secrets in plaintext (sealed here) and `providerOptions`.
+ */
+export interface CreateSandboxOptions extends Omit<CreateSandboxInput, 'memory' | 'secrets'> {
   /**
    * Memory: GiB below 128, MiB from 128 on (the official SDK's README writes `.memory(4096)`
    * meaning 4 GiB); MiB are rounded up to whole GiB, the server's unit.
    */
   memory?: number;
-  /** Disk size in GiB (at least 3). */
-  disk?: number;
-  readme?: string;
   /** Secrets set from the first start. Their values are sealed to the server's key before they leave. */
   secrets?: Array<{ name: string; value: string }>;
-  /** Plaintext variables set from the first start. */
-  envs?: Array<{ name: string; value: string }>;
-  /** Never stop the sandbox for being idle. */
-  keepAlive?: boolean;
   /** Extra top-level fields of the create body (the hosted service's provider credentials). */
   providerOptions?: Record<string, unknown>;
 }
