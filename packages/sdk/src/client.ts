@@ -18,6 +18,11 @@ export interface Client {
   readonly storageUrl: string;
   /** Bearer token; `undefined` when none was found (calls that need one then fail with 401). */
   readonly token: string | undefined;
+  /**
+   * The server's sealing key (64 hex characters), when the caller gave one. Without it, the key
+   * is fetched from `describeServer` on first use (see `crypto.serverPublicKey`).
+   */
+  readonly publicKey?: string;
 }
 
 export interface ClientOptions {
@@ -32,6 +37,11 @@ export interface ClientOptions {
    * @default process.env.POCKETENV_STORAGE_URL, else `baseUrl`.
    */
   storageUrl?: string;
+  /**
+   * The server's sealing key (hex). Leave it out to use the key the server publishes in
+   * `describeServer` (fetched once per client); a wrong key makes every sealed value a 400.
+   */
+  publicKey?: string;
 }
 
 /**
@@ -56,7 +66,9 @@ export interface ClientOptions {
 export function newClient(token?: string, options: ClientOptions = {}): Client {
   const baseUrl = trimSlash(options.baseUrl ?? nonEmpty(process.env.POCKETENV_API_URL) ?? DEFAULT_BASE_URL);
   const storageUrl = trimSlash(options.storageUrl ?? nonEmpty(process.env.POCKETENV_STORAGE_URL) ?? baseUrl);
-  return { baseUrl, storageUrl, token: nonEmpty(token) ?? nonEmpty(process.env.POCKETENV_TOKEN) ?? readTokenFile() };
+  const client: Client = { baseUrl, storageUrl, token: nonEmpty(token) ?? nonEmpty(process.env.POCKETENV_TOKEN) ?? readTokenFile() };
+  const publicKey = nonEmpty(options.publicKey);
+  return publicKey === undefined ? client : { ...client, publicKey };
 }
 
 /**

@@ -20,6 +20,8 @@ export interface WaitOptions {
   /** Time between two looks. @default 1000 */
   intervalMs?: number;
   signal?: AbortSignal;
+  /** HTTP time limit of each look. */
+  requestTimeoutMs?: number;
 }
 
 /**
@@ -120,10 +122,10 @@ export class ConnectedSandbox {
    * await sb.waitUntilRunning({ timeoutMs: 60_000 });
    */
   async waitUntilRunning(opts: WaitOptions = {}): Promise<this> {
-    const { timeoutMs = 120_000, intervalMs = 1_000, signal } = opts;
+    const { timeoutMs = 120_000, intervalMs = 1_000, signal, requestTimeoutMs } = opts;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      await this.refresh({ signal });
+      await this.refresh({ signal, requestTimeoutMs });
       const status = this.data.status;
       if (status === 'RUNNING') return this;
       if (status === 'ERROR') {

@@ -31,7 +31,7 @@ import { type ArchiveLimits, ArchiveError, DEFAULT_ARCHIVE_LIMITS, formatBytes, 
 import type { Client } from './client';
 import type { ConnectedSandbox } from './connected';
 import { AbortedError, DecodeError, HttpError, RequestBuildError, TimeoutError } from './errors';
-import { apiErrorFor, type CallOptions, procedure } from './http';
+import { apiErrorFor, type CallOptions, procedure, requestTimeoutOf } from './http';
 import { createIgnoreMatcher } from './ignore';
 
 /** Where a transfer is; `total` is known for packing (entries) and for bytes on the wire. */
@@ -202,6 +202,25 @@ export async function downloadArchive(client: Client, uuid: string, file: string
   }
 }
 
+/**
+ * `GET {storageUrl}/cp/<uuid>`: the archive's bytes as they arrive, for readers that stop early
+ * (like `files.read`; leaving the loop cancels the download). Nothing is checked or limited here.
+ * @example
+ * for await (const chunk of await copy.fetchArchive(client, uuid)) parser.write(chunk);
+ */
+export async function fetchArchive(client: Client, uuid: string, opts: CallOptions = {}): Promise<AsyncIterable<Uint8Array>> {
+  const response = await send(client, 'GET', `/cp/${encodeURIComponent(uuid)}`, opts, {});
+  const body = response.body;
+  if (!body) throw new DecodeError(`GET /cp/${uuid}: the answer has no body`);
+  return (async function* () {
+    try {
+      yield* body as unknown as AsyncIterable<Uint8Array>;
+    } catch (err) {
+      throw transportError(err, client.storageUrl, opts);
+    }
+  })();
+}
+
 /** One request to the copy store; non-2xx answers become the SDK's usual ApiErrors. */
 async function send(client: Client, method: 'GET' | 'POST', route: string, opts: CallOptions, init: { headers?: Record<string, string>; body?: BodyInit }): Promise<Response> {
   let url: URL;
@@ -212,7 +231,8 @@ async function send(client: Client, method: 'GET' | 'POST', route: string, opts:
   }
   const headers: Record<string, string> = { 'user-agent': USER_AGENT, ...init.headers };
   if (client.token !== undefined) headers.authorization = `Bearer ${client.token}`;
-  const signals = [opts.signal, opts.timeoutMs !== undefined ? AbortSignal.timeout(opts.timeoutMs) : undefined].filter((s): s is AbortSignal => !!s);
+  const limit = requestTimeoutOf(opts);
+  const signals = [opts.signal, limit !== undefined ? AbortSignal.timeout(limit) : undefined].filter((s): s is AbortSignal => !!s);
   let response: Response;
   try {
     response = await fetch(url, {
@@ -231,7 +251,7 @@ async function send(client: Client, method: 'GET' | 'POST', route: string, opts:
 
 function transportError(cause: unknown, where: string, opts: CallOptions): HttpError {
   if (opts.signal?.aborted) return new AbortedError(`${where}: aborted`, { cause });
-  if ((cause as Error)?.name === 'TimeoutError') return new TimeoutError(`${where}: no answer within ${opts.timeoutMs} ms`, { cause });
+  if ((cause as Error)?.name === 'TimeoutError') return new TimeoutError(`${where}: no answer within ${requestTimeoutOf(opts)} ms`, { cause });
   const inner = (cause as { cause?: { code?: string; message?: string } })?.cause;
   const detail = inner?.code ?? inner?.message ?? (cause instanceof Error ? cause.message : String(cause));
   return new HttpError(`cannot reach ${where} (${detail})`, { cause });

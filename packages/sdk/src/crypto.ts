@@ -36,12 +36,14 @@ export async function seal(plaintext: string | Uint8Array, publicKeyHex: string)
 const publicKeys = new WeakMap<Client, Promise<string>>();
 
 /**
- * The server's sealing key from `describeServer`, fetched on the first call for this client and
- * cached for the client's lifetime (a failed fetch is not cached).
+ * The key values are sealed to: the client's own `publicKey` when it has one, else the server's
+ * from `describeServer`, fetched on the first call for this client and cached for the client's
+ * lifetime (a failed fetch is not cached).
  * @example
  * const key = await crypto.serverPublicKey(client);
  */
 export function serverPublicKey(client: Client, opts?: CallOptions): Promise<string> {
+  if (client.publicKey !== undefined) return Promise.resolve(client.publicKey);
   let key = publicKeys.get(client);
   if (!key) {
     key = describeServer(client, opts).then((info) => info.publicKey);

@@ -3,9 +3,9 @@
  * catch a subclass to react to one cause.
  *
  * ```
- * PocketenvError
+ * PocketenvError              (also exported as SandboxError)
  * ├─ ApiError                 the server answered with a non-2xx status ({status, error, message})
- * │  ├─ InvalidRequestError   400: an input was wrong; the message names the field
+ * │  ├─ InvalidRequestError   400: an input was wrong; the message names the field (also InvalidArgumentError)
  * │  ├─ AuthenticationError   401: no token, or a token the server does not accept
  * │  ├─ ForbiddenError        403
  * │  ├─ NotFoundError         404
@@ -15,7 +15,7 @@
  * │  ├─ NotImplementedError   501: this server does not support the method (yet)
  * │  └─ ProviderError         502: the sandbox provider failed
  * ├─ HttpError                the request did not complete (connection refused, reset, …)
- * │  ├─ TimeoutError          `timeoutMs` elapsed
+ * │  ├─ TimeoutError          `requestTimeoutMs` (or a wait's `timeoutMs`) elapsed
  * │  └─ AbortedError          the caller's `signal` aborted the call
  * ├─ DecodeError              a 2xx answer whose body is not what the method returns
  * ├─ RequestBuildError        the request could not be built (bad base URL, bad argument)
@@ -30,6 +30,11 @@
 export class PocketenvError extends Error {
   override name = 'PocketenvError';
 }
+
+/** The same class as {@link PocketenvError}, under the name E2B's SDK gives its base error. */
+export const SandboxError = PocketenvError;
+/** @see PocketenvError */
+export type SandboxError = PocketenvError;
 
 /** The server answered with a status outside 200–299. */
 export class ApiError extends PocketenvError {
@@ -50,7 +55,15 @@ export class InvalidRequestError extends ApiError {
   override name = 'InvalidRequestError';
 }
 
-/** 401: the token is missing, unknown, revoked or malformed. */
+/** The same class as {@link InvalidRequestError} (400), under the name E2B's SDK uses. */
+export const InvalidArgumentError = InvalidRequestError;
+/** @see InvalidRequestError */
+export type InvalidArgumentError = InvalidRequestError;
+
+/**
+ * 401: the token is missing, unknown, revoked or malformed. Also thrown before any request by
+ * `Sandbox.configure()` (and the first object-API call) when no token can be found.
+ */
 export class AuthenticationError extends ApiError {
   override name = 'AuthenticationError';
 }

@@ -27,6 +27,8 @@ export interface ExecStreamOptions {
   timeoutMs?: number;
   /** Aborting kills the command; the promise then rejects with AbortedError. */
   signal?: AbortSignal;
+  /** Give up connecting (the WebSocket handshake) after this long. @default 30000 */
+  requestTimeoutMs?: number;
 }
 
 export interface ExecStreamResult {
@@ -54,7 +56,7 @@ export async function execStream(sb: ConnectedSandbox, command: string, opts: Ex
   if (opts.signal?.aborted) throw new AbortedError(`exec in ${sb.data.name} was aborted`);
   const headers: Record<string, string> = { 'user-agent': 'pocketenv-sdk-ts/0.1.0' };
   if (sb.client.token) headers.authorization = `Bearer ${sb.client.token}`;
-  const ws = new WebSocket(url, { headers, handshakeTimeout: 30_000 });
+  const ws = new WebSocket(url, { headers, handshakeTimeout: opts.requestTimeoutMs ?? 30_000 });
   let result: ExecStreamResult | undefined;
   let aborted = false;
 

@@ -5,10 +5,12 @@
  * never returned. A path with `..`, a relative path, or one the sandbox refuses is an
  * `InvalidRequestError`.
  * Calls by id (`get`, `update`, `delete`) take the connected sandbox or just a client.
+ * `read` reads any file of the running sandbox, attached or not (see `read-file.ts`).
  *
  * @example
  * import { files } from '@pocketenv/sdk';
  * await files.write(sb, '/workspace/.env', 'API_URL=https://example.com\n');
+ * const bytes = await files.read(sb, '/workspace/.env');
  * @module
  */
 import type { FileDefs } from '@pocketenv/lexicons';
@@ -80,3 +82,7 @@ async function del(target: Reach, id: string, opts?: CallOptions): Promise<void>
   await procedure(clientOf(target), `${NS}.deleteFile`, { id }, {}, opts);
 }
 export { del as delete };
+
+// Reading a file's contents from the running sandbox (any file, not only attached ones): see ./read-file.ts.
+export { read } from './read-file';
+export type { ReadFileOptions } from './read-file';

@@ -24,12 +24,23 @@ import {
   TimeoutError,
 } from './errors';
 
-/** Accepted as the last argument of every call. */
-export interface CallOptions {
+/** The trailing options of every method of the object API (`Sandbox` and its sub-resources). */
+export interface RequestOptions {
   /** Aborts the call; it then rejects with `AbortedError`. */
   signal?: AbortSignal;
-  /** Gives up after this many milliseconds with `TimeoutError`. No limit by default. */
+  /** Gives up on the HTTP request after this many milliseconds with `TimeoutError`. No limit by default. */
+  requestTimeoutMs?: number;
+}
+
+/** Accepted as the last argument of every seed-shaped function. */
+export interface CallOptions extends RequestOptions {
+  /** The seed functions' name for {@link RequestOptions.requestTimeoutMs} (which wins when both are given). */
   timeoutMs?: number;
+}
+
+/** The HTTP time limit a call asked for, under either name. */
+export function requestTimeoutOf(opts: CallOptions): number | undefined {
+  return opts.requestTimeoutMs ?? opts.timeoutMs;
 }
 
 /** Query-string parameters; `undefined` values are left out. */
@@ -120,20 +131,21 @@ function buildUrl(baseUrl: string, nsid: string, params: Params): URL {
 
 /** The caller's signal plus the timeout, as one signal; `timedOut()` says which one fired. */
 function combineSignals(opts: CallOptions): { signal?: AbortSignal; timedOut: () => boolean; dispose: () => void } {
-  if (opts.timeoutMs === undefined) return { signal: opts.signal, timedOut: () => false, dispose: () => {} };
+  const limit = requestTimeoutOf(opts);
+  if (limit === undefined) return { signal: opts.signal, timedOut: () => false, dispose: () => {} };
   const timer = new AbortController();
   let fired = false;
   const handle = setTimeout(() => {
     fired = true;
     timer.abort();
-  }, opts.timeoutMs);
+  }, limit);
   const signal = opts.signal ? AbortSignal.any([opts.signal, timer.signal]) : timer.signal;
   return { signal, timedOut: () => fired, dispose: () => clearTimeout(handle) };
 }
 
 function transportError(cause: unknown, url: URL, opts: CallOptions, timedOut: boolean): HttpError {
   const where = `${url.origin}${url.pathname}`;
-  if (timedOut) return new TimeoutError(`${where}: no answer within ${opts.timeoutMs} ms`, { cause });
+  if (timedOut) return new TimeoutError(`${where}: no answer within ${requestTimeoutOf(opts)} ms`, { cause });
   if (opts.signal?.aborted) return new AbortedError(`${where}: aborted`, { cause });
   // undici hides the useful part (ECONNREFUSED, ENOTFOUND…) in `cause`.
   const inner = (cause as { cause?: { code?: string; message?: string } })?.cause;

@@ -27,12 +27,23 @@ const PAGE = 100;
 export async function list(sb: ConnectedSandbox, opts?: CallOptions): Promise<Port[]> {
   const all: Port[] = [];
   for (;;) {
-    const body = await query(sb.client, 'io.pocketenv.sandbox.getExposedPorts', { id: sb.id, limit: PAGE, offset: all.length }, opts);
-    const { items, total } = decodeList<Port>(body, 'getExposedPorts', 'ports', []);
-    for (const [i, p] of items.entries()) {
-      if (typeof p.port !== 'number') throw new DecodeError(`getExposedPorts.ports[${all.length + i}]: field "port" should be a number`);
-    }
-    all.push(...items);
-    if (items.length === 0 || all.length >= total) return all;
+    const { ports, total } = await listPage(sb, PAGE, all.length, opts);
+    all.push(...ports);
+    if (ports.length === 0 || all.length >= total) return all;
   }
+}
+
+/**
+ * One page of the sandbox's exposed ports, lowest first, and how many there are in all.
+ * @param limit 1..100 @default the server's
+ * @example
+ * const { ports: page, total } = await ports.listPage(sb, 10, 0);
+ */
+export async function listPage(sb: ConnectedSandbox, limit?: number, offset?: number, opts?: CallOptions): Promise<{ ports: Port[]; total: number }> {
+  const body = await query(sb.client, 'io.pocketenv.sandbox.getExposedPorts', { id: sb.id, limit, offset }, opts);
+  const { items, total } = decodeList<Port>(body, 'getExposedPorts', 'ports', []);
+  for (const [i, p] of items.entries()) {
+    if (typeof p.port !== 'number') throw new DecodeError(`getExposedPorts.ports[${(offset ?? 0) + i}]: field "port" should be a number`);
+  }
+  return { ports: items, total };
 }

@@ -29,7 +29,8 @@ export interface ExecOptions extends CallOptions {
   env?: Record<string, string>;
   /**
    * The server kills the command after this many milliseconds (the result then has
-   * `timedOut: true`); the HTTP call itself is given a little longer so the result still arrives.
+   * `timedOut: true`); the HTTP call itself is given a little longer so the result still arrives
+   * (unless `requestTimeoutMs` says otherwise).
    */
   timeoutMs?: number;
 }
@@ -88,7 +89,7 @@ export async function execCommand(client: Client, id: string, command: string, o
     env: env && Object.entries(env).map(([name, value]) => ({ name, value })),
     timeoutMs,
   }) as SandboxExec.InputSchema;
-  const call: CallOptions = { signal, timeoutMs: timeoutMs === undefined ? undefined : timeoutMs + EXEC_ANSWER_GRACE_MS };
+  const call: CallOptions = { signal, requestTimeoutMs: opts.requestTimeoutMs ?? (timeoutMs === undefined ? undefined : timeoutMs + EXEC_ANSWER_GRACE_MS) };
   return decodeExecResult(await procedure(client, `${NS}.exec`, { id }, body, call));
 }
 

@@ -37,12 +37,13 @@ const FIELDS = ['id', 'name', 'path', 'createdAt'] as const;
 
 /**
  * Mounts the caller's volume `name` (created empty when new) at `path` in the sandbox, from
- * its next start on.
+ * its next start on. `path` `undefined` leaves the choice to the server (servers that require
+ * a path answer 400).
  * @throws InvalidRequestError for a relative path, `/`, a path under /proc, /sys or /dev, or a bad name; ConflictError when another volume of the sandbox is mounted at `path`.
  * @example
  * const v = await volume.create(sb, 'datasets', '/data', { readOnly: true });
  */
-export async function create(sb: ConnectedSandbox, name: string, path: string, opts: { readOnly?: boolean } & CallOptions = {}): Promise<Volume> {
+export async function create(sb: ConnectedSandbox, name: string, path: string | undefined, opts: { readOnly?: boolean } & CallOptions = {}): Promise<Volume> {
   const { readOnly, ...call } = opts;
   const body = await procedure(sb.client, `${NS}.addVolume`, {}, { volume: dropUndefined({ sandboxId: sb.id, name, path, readOnly }) }, call);
   return decodeWrapped<Volume>(body, 'addVolume', 'volume', FIELDS);

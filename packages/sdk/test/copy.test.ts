@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startTestServer } from '@pocketenv/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArchiveError, type Client, ConnectedSandbox, copy, pocketenv, type Sandbox, sandbox } from '../src/index';
+import { ArchiveError, type Client, ConnectedSandbox, copy, pocketenv, type SandboxView, sandbox } from '../src/index';
 import { buildHostileCorpus, type HostileArchive } from './support/archive-corpus';
 import { differentialCorpus, judge } from './support/differential-corpus';
 import { gzipSync } from 'node:zlib';
@@ -179,7 +179,7 @@ describe('download from a server that sends hostile archives', () => {
     });
     await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
     client = pocketenv.newClient('fake-token', { baseUrl: `http://127.0.0.1:${(fake.address() as AddressInfo).port}` });
-    sb = sandbox.connect({ id: 'sbx_fake', name: 'fake', provider: 'local', baseSandbox: 'debian', status: 'RUNNING', createdAt: new Date().toISOString() } as Sandbox, client);
+    sb = sandbox.connect({ id: 'sbx_fake', name: 'fake', provider: 'local', baseSandbox: 'debian', status: 'RUNNING', createdAt: new Date().toISOString() } as SandboxView, client);
   });
   afterAll(async () => {
     await new Promise<void>((resolve) => (fake ? fake.close(() => resolve()) : resolve()));

@@ -1,12 +1,12 @@
 import { startTestServer } from '@pocketenv/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Client, pocketenv, type Sandbox, sandbox } from '../src/index';
+import { type Client, pocketenv, type SandboxView, sandbox } from '../src/index';
 
 describe('listing and looking up sandboxes', () => {
   let server: Awaited<ReturnType<typeof startTestServer>>;
   let client: Client;
   let did: string;
-  const created: Sandbox[] = [];
+  const created: SandboxView[] = [];
 
   beforeAll(async () => {
     server = await startTestServer();

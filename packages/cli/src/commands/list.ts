@@ -1,4 +1,4 @@
-import { type Client, pocketenv, type Sandbox, type SandboxPage, sandbox } from '@pocketenv/sdk';
+import { type Client, pocketenv, type SandboxView as Sandbox, type SandboxPage, sandbox } from '@pocketenv/sdk';
 import { defineCommand } from '../command';
 import type { CliContext } from '../context';
 import { sandboxTable } from '../output/sandboxes';

@@ -1,4 +1,4 @@
-import type { Sandbox } from '@pocketenv/sdk';
+import type { SandboxView as Sandbox } from '@pocketenv/sdk';
 import type { Colors } from './color';
 import { renderTable } from './table';
 import { ago, humanDuration } from './time';
