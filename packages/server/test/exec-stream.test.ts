@@ -4,6 +4,7 @@
  * timeouts and disconnects end the command, and only the owner may use it.
  */
 import { randomBytes } from 'node:crypto';
+import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AbortedError,
@@ -69,6 +70,32 @@ describe('sandbox.execStream', () => {
     let text = '';
     await sandbox.execStream(sb, 'pwd; echo "$EXTRA"', { cwd: '/tmp', env: { EXTRA: 'x y' }, onStdout: (c) => (text += c.toString()) });
     expect(text).toBe('/tmp\nx y\n');
+  });
+
+  it('keeps stdin sent in the same breath as the start frame (no frame lost while the command starts)', async () => {
+    // Repeated: the frames race the server's own start-up work, and the race lost them before.
+    for (let i = 0; i < 5; i++) {
+      const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/exec/${sb.data.id}/ws`, { headers: { authorization: `Bearer ${server.ownerToken}` } });
+      const stdout: Buffer[] = [];
+      const exit = new Promise<number>((resolve, reject) => {
+        ws.on('message', (data: Buffer, isBinary: boolean) => {
+          if (isBinary && data[0] === 1) stdout.push(data.subarray(1));
+          if (!isBinary) {
+            const frame = JSON.parse(data.toString());
+            if (frame.type === 'exit') resolve(frame.exitCode);
+          }
+        });
+        ws.on('close', (code) => reject(new Error(`closed ${code} before the exit frame`)));
+        ws.on('error', reject);
+      });
+      await new Promise((resolve) => ws.once('open', resolve));
+      ws.send(JSON.stringify({ type: 'start', command: 'tr a-z A-Z' }));
+      ws.send(Buffer.from(`hello ${i}\n`));
+      ws.send(JSON.stringify({ type: 'eof' }));
+      expect(await exit).toBe(0);
+      expect(Buffer.concat(stdout).toString()).toBe(`HELLO ${i}\n`);
+      ws.close();
+    }
   });
 
   it('kills the command on timeout and when the client goes away', async () => {

@@ -64,8 +64,18 @@ export class ExecStreamRoute {
     try {
       const { actor } = await authenticateSocket(this.ctx, this.tokens, req, url, CREDENTIALS);
       const record = await runningSandboxOf(this.ctx, actor, idOrName);
-      const first = pending.shift() ?? (await new Promise<{ data: RawData; isBinary: boolean }>((resolve) => (firstFrame = resolve)));
-      firstFrame = (f) => pending.push(f);
+      // Frames that arrive after the first but before this function resumes must queue, not
+      // resolve the promise again (they would be lost: stdin sent right after the start frame).
+      const queue = (f: { data: RawData; isBinary: boolean }) => void pending.push(f);
+      const first =
+        pending.shift() ??
+        (await new Promise<{ data: RawData; isBinary: boolean }>((resolve) => {
+          firstFrame = (f) => {
+            firstFrame = queue;
+            resolve(f);
+          };
+        }));
+      firstFrame = queue;
       if (first.isBinary) throw new Refusal(CloseCode.INVALID_REQUEST, 'InvalidRequest: the first frame must be a text {"type":"start",…} frame');
       const start = parseStart(toBuffer(first.data).toString('utf8'));
       if (typeof start === 'string') throw new Refusal(CloseCode.INVALID_REQUEST, `InvalidRequest: ${start}`);
