@@ -18,8 +18,9 @@ import type { ExecProcess, ExecResult, ExecStreamHandlers } from '../provider/ty
 import { signalNumber } from './command';
 import type { OciProcess } from './oci-config';
 import { execViaAgent } from './agent/client';
+import { BoundedBuffer, DEFAULT_MAX_OUTPUT_BYTES } from '../shared/bounded-buffer';
 
-export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
+export { DEFAULT_MAX_OUTPUT_BYTES } from '../shared/bounded-buffer';
 
 /** After the command exits, how long background processes may keep its output pipes open. */
 const DRAIN_GRACE_MS = 300;
@@ -192,30 +193,6 @@ function armTimeout(timeoutMs: number | undefined, signal: AbortSignal | undefin
     if (timer) clearTimeout(timer);
     signal?.removeEventListener('abort', onAbort);
   };
-}
-
-/** Collects up to `limit` bytes of a stream; counts but drops the rest. */
-class BoundedBuffer {
-  private chunks: Buffer[] = [];
-  private size = 0;
-  truncated = false;
-  constructor(private readonly limit: number) {}
-  push(chunk: Buffer) {
-    const room = this.limit - this.size;
-    if (chunk.length > room) {
-      this.truncated = true;
-      if (room > 0) {
-        this.chunks.push(chunk.subarray(0, room));
-        this.size += room;
-      }
-      return;
-    }
-    this.chunks.push(chunk);
-    this.size += chunk.length;
-  }
-  toBuffer() {
-    return Buffer.concat(this.chunks, this.size);
-  }
 }
 
 /**
