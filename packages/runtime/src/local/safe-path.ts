@@ -24,8 +24,9 @@ export { sandboxPathComponents } from '../shared/sandbox-input';
 const { O_RDONLY, O_WRONLY, O_CREAT, O_TRUNC, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants;
 
 const MAX_SYMLINKS = 40;
-/** readFile loads whole files into memory; beyond this, use exec (e.g. `tar`). */
-export const MAX_READ_BYTES = 256 * 1024 * 1024;
+import { MAX_READ_BYTES } from '../shared/sandbox-input';
+
+export { MAX_READ_BYTES };
 
 /** Where a path lands on the host: a root dir (overlay or volume), the rest, and who owns new files. */
 export interface FileRoot {

@@ -23,6 +23,9 @@ export function assertValidHostname(hostname: string): void {
   }
 }
 
+/** readFile loads whole files into memory; beyond this, use exec (e.g. `tar`). */
+export const MAX_READ_BYTES = 256 * 1024 * 1024;
+
 /** Checks a caller-supplied sandbox path and returns its components. */
 export function sandboxPathComponents(path: string): string[] {
   if (typeof path !== 'string' || path.length === 0) throw new PathEscapeError(String(path), 'empty path');
