@@ -15,7 +15,7 @@ export interface ServerOptions {
   host?: string;
   /** Postgres connection string; default $DATABASE_URL. When unset, SQLite in the data directory. */
   databaseUrl?: string;
-  /** Default: one LocalProvider with its state in <dataDir>/runtime/local. */
+  /** Default: a LocalProvider (state in <dataDir>/runtime/local), plus a DockerProvider per $POCKETENV_DOCKER. */
   providers?: Provider[];
   /** A keepAlive:false sandbox with no activity for this long is stopped. Default $POCKETENV_IDLE_TIMEOUT or 15 min; 0 disables. */
   idleTimeoutMs?: number;
@@ -38,6 +38,10 @@ export interface ServerConfig {
   jsonLimitBytes: number;
   /** Host part of local actors' did:web identifiers. */
   didHost: string;
+  /** The docker provider: `auto` (when an engine answers at $DOCKER_HOST or the default socket), `off`, or an endpoint URL. */
+  docker: string;
+  /** `auto`: disk quotas where the engine's storage driver can enforce them; `required`: refuse creates elsewhere. */
+  dockerDiskLimit: 'auto' | 'required';
 }
 
 export const DEFAULT_PORT = 8789;
@@ -66,7 +70,15 @@ export function resolveConfig(opts: ServerOptions = {}): ServerConfig {
     log: opts.log ?? (env.POCKETENV_LOG !== undefined ? env.POCKETENV_LOG !== '0' && env.POCKETENV_LOG !== 'false' : !env.VITEST),
     jsonLimitBytes: JSON_LIMIT_BYTES,
     didHost: env.POCKETENV_DID_HOST || 'localhost',
+    docker: env.POCKETENV_DOCKER || 'auto',
+    dockerDiskLimit: parseDiskLimit(env.POCKETENV_DOCKER_DISK_LIMIT),
   };
+}
+
+function parseDiskLimit(value: string | undefined): 'auto' | 'required' {
+  if (value === undefined || value === '' || value === 'auto') return 'auto';
+  if (value === 'required') return 'required';
+  throw new Error(`POCKETENV_DOCKER_DISK_LIMIT must be auto or required, got ${JSON.stringify(value)}`);
 }
 
 function parsePort(value: string): number {

@@ -13,13 +13,15 @@ import type { CreateSpec } from '../provider/types';
 import { DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS } from '../shared/sandbox-defaults';
 import { HOST_CA_BUNDLE } from '../local/oci-config';
 import { TOOLS_MOUNT } from '../local/tools/code-server';
-import { LABEL_BASE, LABEL_MANAGED, LABEL_SANDBOX, LABEL_SPEC } from './labels';
+import { LABEL_BASE, LABEL_MANAGED, LABEL_OWNER, LABEL_SANDBOX, LABEL_SPEC } from './labels';
 import { NETWORK_NAME } from './network';
 
 const GiB = 1024 ** 3;
 
 export interface ContainerInput {
   spec: CreateSpec;
+  /** The provider instance that owns the container (LABEL_OWNER). */
+  owner: string;
   image: string;
   /** Docker volume name → mount point (and read-only flag). */
   volumes: { name: string; path: string; readOnly: boolean }[];
@@ -45,6 +47,7 @@ export function containerOptions(input: ContainerInput): Dockerode.ContainerCrea
     WorkingDir: '/workspace',
     Labels: {
       [LABEL_MANAGED]: 'true',
+      [LABEL_OWNER]: input.owner,
       [LABEL_SANDBOX]: spec.id,
       [LABEL_BASE]: spec.base,
       [LABEL_SPEC]: JSON.stringify({ id: spec.id, hostname: spec.hostname, base: spec.base, resources: spec.resources }),

@@ -31,6 +31,7 @@ import type {
   TerminalOptions,
 } from '../provider/types';
 import { readJson, writeJsonAtomic } from '../shared/json-file';
+import { instanceId } from './instance';
 import { assertRepoUrl, cloneRepo } from '../shared/repo';
 import { baseEnv, envList, WORKSPACE } from '../shared/sandbox-defaults';
 import { assertValidId, checkEnvNames, checkExecEnv, checkFiles, checkVolumes, sandboxPathComponents } from '../shared/sandbox-input';
@@ -39,7 +40,7 @@ import { connect, defaultEndpoint, parseEndpoint, type DockerEndpoint } from './
 import { containerError, createExec, runExec, streamExec, type ExecSpec } from './exec';
 import { readFileInside, writeFileInside, type RunInSandbox } from './files';
 import { baseImageRef, imagePresent, importBaseImage } from './image';
-import { containerName } from './labels';
+import { containerName, LABEL_OWNER } from './labels';
 import { createContainer, engineFacts, removeSandbox, replaceContainer, sameVolumes, specOf, type EngineFacts } from './lifecycle';
 import { applyHostRules, ensureNetwork } from './network';
 import { observeAll, observeOne, reconcileLeftovers, stateOf } from './reconcile';
@@ -79,6 +80,8 @@ export class DockerProvider implements Provider {
   private readonly images: BaseImages;
   private readonly diskLimit: 'auto' | 'required';
   private factsPromise?: Promise<EngineFacts>;
+  /** This instance's owner label value (from its state dir); set by facts(). */
+  private owner = '';
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly imports = new Map<string, Promise<void>>();
   private readonly startCache = new Map<string, SavedStart>();
@@ -103,9 +106,10 @@ export class DockerProvider implements Provider {
   private facts(): Promise<EngineFacts> {
     this.factsPromise ??= (async () => {
       const facts = await engineFacts(this.docker);
+      this.owner = await instanceId(this.stateDir);
       if (this.endpoint.local) await applyHostRules();
       await ensureNetwork(this.docker);
-      await reconcileLeftovers(this.docker);
+      await reconcileLeftovers(this.docker, this.owner);
       return facts;
     })().catch((err: unknown) => {
       this.factsPromise = undefined;
@@ -184,7 +188,7 @@ export class DockerProvider implements Provider {
           `the engine's storage driver (${facts.storageDriver}) cannot enforce resources.diskGiB; use btrfs, zfs or overlay2 on XFS with pquota, or set the disk limit to auto`,
         );
       }
-      await createContainer(this.docker, { spec, image, volumes: [], localEngine: this.endpoint.local, toolsDir: await this.toolsDir(), diskLimit: facts.diskQuota });
+      await createContainer(this.docker, { spec, owner: this.owner, image, volumes: [], localEngine: this.endpoint.local, toolsDir: await this.toolsDir(), diskLimit: facts.diskQuota });
     });
   }
 
@@ -195,9 +199,11 @@ export class DockerProvider implements Provider {
     return dir;
   }
 
+  /** The sandbox's container, when it exists and is this instance's (another server's is not ours to see). */
   private async inspect(id: string): Promise<Dockerode.ContainerInspectInfo | undefined> {
     try {
-      return await this.docker.getContainer(containerName(id)).inspect();
+      const info = await this.docker.getContainer(containerName(id)).inspect();
+      return info.Config.Labels?.[LABEL_OWNER] === this.owner ? info : undefined;
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode === 404) return undefined;
       throw containerError(err, id);
@@ -242,6 +248,7 @@ export class DockerProvider implements Provider {
         const toolsDir = await this.toolsDir();
         info = await replaceContainer(this.docker, info, (image) => ({
           spec: specOf(info!),
+          owner: this.owner,
           image,
           volumes: mounts,
           localEngine: this.endpoint.local,
@@ -301,14 +308,14 @@ export class DockerProvider implements Provider {
     await this.serialized(id, async () => {
       this.startCache.delete(id);
       this.hostnames.delete(id);
-      await removeSandbox(this.docker, id);
+      if (await this.inspect(id)) await removeSandbox(this.docker, id);
       await rm(this.startFile(id), { force: true });
     });
   }
 
   async list(): Promise<ObservedSandbox[]> {
     await this.facts();
-    return observeAll(this.docker);
+    return observeAll(this.docker, this.owner);
   }
 
   async observe(id: string): Promise<ObservedSandbox> {

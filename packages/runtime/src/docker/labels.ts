@@ -6,6 +6,11 @@
 
 /** On every object we create. */
 export const LABEL_MANAGED = 'io.pocketenv.managed';
+/**
+ * Which provider instance (one state dir, so one server) a container belongs to. Several servers
+ * may share an engine: each lists, reconciles and deletes only its own sandboxes.
+ */
+export const LABEL_OWNER = 'io.pocketenv.owner';
 /** The sandbox id of a container (`sbx_…`). */
 export const LABEL_SANDBOX = 'io.pocketenv.sandbox';
 /** The base (template) a container or image was made from. */

@@ -6,7 +6,7 @@
  */
 import type Dockerode from 'dockerode';
 import type { ObservedSandbox, ObservedState } from '../provider/types';
-import { containerName, LABEL_SANDBOX } from './labels';
+import { containerName, LABEL_OWNER, LABEL_SANDBOX } from './labels';
 import { NEXT_SUFFIX } from './lifecycle';
 import { NETWORK_NAME } from './network';
 import { pruneVolumes } from './volumes';
@@ -30,8 +30,13 @@ export function observeOne(info: Dockerode.ContainerInspectInfo | undefined, id:
   return { id, state, ...(reason ? { reason } : {}), ...(address ? { address } : {}) };
 }
 
-export async function observeAll(docker: Dockerode): Promise<ObservedSandbox[]> {
-  const containers = await docker.listContainers({ all: true, filters: { label: [LABEL_SANDBOX] } });
+/** Containers of sandboxes that belong to `owner` (this provider instance). */
+function ownContainers(docker: Dockerode, owner: string) {
+  return docker.listContainers({ all: true, filters: { label: [LABEL_SANDBOX, `${LABEL_OWNER}=${owner}`] } });
+}
+
+export async function observeAll(docker: Dockerode, owner: string): Promise<ObservedSandbox[]> {
+  const containers = await ownContainers(docker, owner);
   return containers
     .filter((c) => !c.Names.some((n) => n.endsWith(NEXT_SUFFIX)))
     .map((c) => {
@@ -42,10 +47,9 @@ export async function observeAll(docker: Dockerode): Promise<ObservedSandbox[]> 
     });
 }
 
-export async function reconcileLeftovers(docker: Dockerode): Promise<void> {
-  const containers = await docker.listContainers({ all: true, filters: { label: [LABEL_SANDBOX] } });
+export async function reconcileLeftovers(docker: Dockerode, owner: string): Promise<void> {
+  const containers = await ownContainers(docker, owner);
   const names = new Set(containers.flatMap((c) => c.Names.map((n) => n.replace(/^\//, ''))));
-  const ids = new Set(containers.map((c) => c.Labels[LABEL_SANDBOX]!));
   for (const c of containers) {
     const name = c.Names.map((n) => n.replace(/^\//, '')).find((n) => n.endsWith(NEXT_SUFFIX));
     if (!name) continue;
@@ -54,6 +58,9 @@ export async function reconcileLeftovers(docker: Dockerode): Promise<void> {
     if (names.has(final)) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
     else await docker.getContainer(c.Id).rename({ name: final }).catch(() => undefined);
   }
+  // Committed images belong to whichever server's sandbox has that id: only an id without any container is garbage.
+  const all = await docker.listContainers({ all: true, filters: { label: [LABEL_SANDBOX] } });
+  const ids = new Set(all.map((c) => c.Labels[LABEL_SANDBOX]!));
   const committed = await docker.listImages({ filters: { reference: ['pocketenv-sandbox'] } });
   for (const image of committed) {
     for (const tag of image.RepoTags ?? []) {
