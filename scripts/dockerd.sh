@@ -65,6 +65,10 @@ if ! mountpoint -q "$DATA_ROOT"; then
 fi
 if [ "$(findmnt -no FSTYPE -T "$DATA_ROOT")" = btrfs ]; then
   driver=btrfs
+  # Quotas on before the engine makes any subvolume: enabled later (dockerd does so lazily at
+  # the first size), the accounting is inconsistent and no limit holds until a rescan.
+  btrfs quota enable "$DATA_ROOT"
+  if btrfs qgroup show "$DATA_ROOT" 2>&1 | grep -q inconsistent; then btrfs quota rescan -w "$DATA_ROOT" >/dev/null; fi
 else
   probe=$(mktemp -d "$DATA_ROOT/.overlay-probe.XXXXXX")
   mkdir -p "$probe"/{l,u,w,m}

@@ -29,8 +29,18 @@ export interface ContainerInput {
   localEngine: boolean;
   /** Host tools dir (code-server…), mounted read-only when the engine is local. */
   toolsDir?: string;
-  /** Ask the storage driver for a disk quota (only when it can enforce one). */
-  diskLimit: boolean;
+  /** The storage driver's quota in MiB, when it can enforce one (see diskQuotaMiB). */
+  diskQuotaMiB?: number;
+}
+
+/**
+ * The quota to ask for: the sandbox's diskGiB for what it writes, as on `local` (whose disk
+ * image holds only the sandbox's own layer). btrfs counts every byte a container references,
+ * the image's files too, so there the image's size is added.
+ */
+export function diskQuotaMiB(diskGiB: number, storageDriver: string, imageBytes: number): number {
+  const own = Math.max(1, Math.round(diskGiB * 1024));
+  return storageDriver === 'btrfs' ? own + Math.ceil(imageBytes / 1048576) : own;
 }
 
 export function containerOptions(input: ContainerInput): Dockerode.ContainerCreateOptions {
@@ -67,7 +77,7 @@ export function containerOptions(input: ContainerInput): Dockerode.ContainerCrea
       MemorySwap: memory, // no swap beyond the memory limit
       NanoCpus: Math.max(10_000_000, Math.round(r.vcpus * 1e9)),
       PidsLimit: Math.max(8, Math.floor(r.pids)),
-      ...(input.diskLimit ? { StorageOpt: { size: `${Math.max(1, Math.round(r.diskGiB * 1024))}M` } } : {}),
+      ...(input.diskQuotaMiB ? { StorageOpt: { size: `${input.diskQuotaMiB}M` } } : {}),
       Binds: binds,
       Mounts: input.volumes.map((v) => ({ Type: 'volume' as const, Source: v.name, Target: v.path, ReadOnly: v.readOnly })),
       RestartPolicy: { Name: '' },

@@ -34,8 +34,9 @@ import { readJson, writeJsonAtomic } from '../shared/json-file';
 import { instanceId } from './instance';
 import { assertRepoUrl, cloneRepo } from '../shared/repo';
 import { baseEnv, envList, WORKSPACE } from '../shared/sandbox-defaults';
-import { assertValidId, checkEnvNames, checkExecEnv, checkFiles, checkVolumes, sandboxPathComponents } from '../shared/sandbox-input';
+import { assertResources, assertValidHostname, assertValidId, checkEnvNames, checkExecEnv, checkFiles, checkVolumes, sandboxPathComponents } from '../shared/sandbox-input';
 import { LOGIN_SHELL } from '../shared/terminal-shell';
+import { diskQuotaMiB } from './container-spec';
 import { connect, defaultEndpoint, parseEndpoint, type DockerEndpoint } from './connection';
 import { containerError, createExec, runExec, streamExec, type ExecSpec } from './exec';
 import { readFileInside, writeFileInside, type RunInSandbox } from './files';
@@ -176,6 +177,8 @@ export class DockerProvider implements Provider {
 
   async create(spec: CreateSpec): Promise<void> {
     assertValidId(spec?.id);
+    assertValidHostname(spec.hostname);
+    assertResources(spec);
     const facts = await this.facts();
     const image = baseImageRef(this.images, spec.base); // UnknownBaseError before anything exists
     await this.serialized(spec.id, async () => {
@@ -188,8 +191,23 @@ export class DockerProvider implements Provider {
           `the engine's storage driver (${facts.storageDriver}) cannot enforce resources.diskGiB; use btrfs, zfs or overlay2 on XFS with pquota, or set the disk limit to auto`,
         );
       }
-      await createContainer(this.docker, { spec, owner: this.owner, image, volumes: [], localEngine: this.endpoint.local, toolsDir: await this.toolsDir(), diskLimit: facts.diskQuota });
+      await createContainer(this.docker, {
+        spec,
+        owner: this.owner,
+        image,
+        volumes: [],
+        localEngine: this.endpoint.local,
+        toolsDir: await this.toolsDir(),
+        diskQuotaMiB: await this.diskQuota(facts, spec, image),
+      });
     });
+  }
+
+  /** The quota for a container of `spec` from `image`, when the storage driver enforces one. */
+  private async diskQuota(facts: EngineFacts, spec: CreateSpec, image: string): Promise<number | undefined> {
+    if (!facts.diskQuota) return undefined;
+    const { Size } = await this.docker.getImage(image).inspect();
+    return diskQuotaMiB(spec.resources.diskGiB, facts.storageDriver, Size);
   }
 
   private async toolsDir(): Promise<string | undefined> {
@@ -246,14 +264,16 @@ export class DockerProvider implements Provider {
       if (!running && next.volumes && !sameVolumes(mountedVolumes(info, await ourVolumes(this.docker)), next.volumes)) {
         const mounts = await ensureVolumes(this.docker, next.volumes, facts.remappedRoot);
         const toolsDir = await this.toolsDir();
+        const spec = specOf(info);
+        const diskQuotaMiB = await this.diskQuota(facts, spec, spec.base ? baseImageRef(this.images, spec.base) : info.Config.Image);
         info = await replaceContainer(this.docker, info, (image) => ({
-          spec: specOf(info!),
+          spec,
           owner: this.owner,
           image,
           volumes: mounts,
           localEngine: this.endpoint.local,
           toolsDir,
-          diskLimit: facts.diskQuota,
+          diskQuotaMiB,
         }));
       }
       if (!running) {
