@@ -20,6 +20,7 @@ import type Dockerode from 'dockerode';
 import { ProviderError, SandboxMissingError, SandboxNotRunningError } from '../provider/errors';
 import type { ExecProcess, ExecResult, ExecStreamHandlers } from '../provider/types';
 import { BoundedBuffer, DEFAULT_MAX_OUTPUT_BYTES } from '../shared/bounded-buffer';
+import { armTimeout } from '../shared/exec-timeout';
 
 /** The environment variable that marks an exec's processes. */
 export const EXEC_TAG_VAR = 'POCKETENV_EXEC';
@@ -165,25 +166,6 @@ export async function startExec(container: Dockerode.Container, id: string, spec
     await killTagged(container, tag);
   };
   return { exec, tag, stream, stdout, stderr, exited, killTree };
-}
-
-function armTimeout(timeoutMs: number | undefined, signal: AbortSignal | undefined, run: StartedExec, onTimeout: () => void) {
-  let timer: NodeJS.Timeout | undefined;
-  if (timeoutMs !== undefined && timeoutMs > 0) {
-    timer = setTimeout(() => {
-      onTimeout();
-      void run.killTree();
-    }, timeoutMs);
-  }
-  const onAbort = () => void run.killTree();
-  if (signal) {
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  }
-  return () => {
-    if (timer) clearTimeout(timer);
-    signal?.removeEventListener('abort', onAbort);
-  };
 }
 
 export async function runExec(

@@ -19,6 +19,7 @@ import { signalNumber } from './command';
 import type { OciProcess } from './oci-config';
 import { execViaAgent } from './agent/client';
 import { BoundedBuffer, DEFAULT_MAX_OUTPUT_BYTES } from '../shared/bounded-buffer';
+import { armTimeout } from '../shared/exec-timeout';
 
 export { DEFAULT_MAX_OUTPUT_BYTES } from '../shared/bounded-buffer';
 
@@ -174,25 +175,6 @@ function drained(child: { stdout: Readable; stderr: Readable }, exited: Promise<
       }, DRAIN_GRACE_MS);
     });
   });
-}
-
-function armTimeout(timeoutMs: number | undefined, signal: AbortSignal | undefined, run: RunningExec, onTimeout: () => void) {
-  let timer: NodeJS.Timeout | undefined;
-  if (timeoutMs !== undefined && timeoutMs > 0) {
-    timer = setTimeout(() => {
-      onTimeout();
-      void run.killTree();
-    }, timeoutMs);
-  }
-  const onAbort = () => void run.killTree();
-  if (signal) {
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  }
-  return () => {
-    if (timer) clearTimeout(timer);
-    signal?.removeEventListener('abort', onAbort);
-  };
 }
 
 /**
