@@ -66,6 +66,19 @@ describe.skipIf(!!unavailable)('sandboxes of the docker provider over HTTP', () 
     expect(await answer.json()).toMatchObject({ path: '/hello?x=1' });
   });
 
+  it('serves VS Code from the shared tools dir through the gated preview', async () => {
+    const previewUrl = new URL(expectOk(await api.procedure('io.pocketenv.sandbox.exposeVscode', { id: box.id }, {})).previewUrl);
+    const signIn = await fetch(previewUrl, { redirect: 'manual' });
+    expect(signIn.status).toBe(303);
+    const cookie = signIn.headers.getSetCookie()[0]!.split(';')[0]!;
+    let page = await fetch(new URL(signIn.headers.get('location')!, previewUrl), { redirect: 'manual', headers: { cookie } });
+    for (let hops = 0; page.status >= 300 && page.status < 400 && hops < 5; hops++) {
+      page = await fetch(new URL(page.headers.get('location')!, previewUrl), { redirect: 'manual', headers: { cookie } });
+    }
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/code-server/i);
+  }, 240_000);
+
   it('keeps files across stop and start, and delete removes the container', async () => {
     await api.exec(box.id, 'echo kept > /workspace/kept.txt');
     await api.stop(box.id);
