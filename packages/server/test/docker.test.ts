@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { connectDocker, defaultEndpoint, parseEndpoint } from '@pocketenv/runtime';
 import { startTestServer, type TestServer } from '../src/testing';
 import { Api, expectOk, waitFor } from './helpers';
@@ -64,6 +65,23 @@ describe.skipIf(!!unavailable)('sandboxes of the docker provider over HTTP', () 
     const answer = await fetch(`${previewUrl}hello?x=1`);
     expect(answer.status).toBe(200);
     expect(await answer.json()).toMatchObject({ path: '/hello?x=1' });
+  });
+
+  it('opens a terminal over the WebSocket: a login shell on a TTY inside the container, closing with its exit code', async () => {
+    const { token } = expectOk(await api.query('io.pocketenv.actor.getTerminalToken'));
+    const url = new URL(`/pty/${box.id}/ws`, server.url.replace(/^http/, 'ws'));
+    url.searchParams.set('token', token);
+    url.searchParams.set('cols', '90');
+    url.searchParams.set('rows', '20');
+    const ws = new WebSocket(url);
+    let output = '';
+    ws.on('message', (data: Buffer) => (output += data.toString('utf8')));
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString('utf8') })));
+    await new Promise<void>((resolve, reject) => ws.once('open', () => resolve()).once('error', reject));
+    ws.send(Buffer.from('echo "[x$((40+2))]"; tty; stty size\r'), { binary: true });
+    await waitFor('the shell to answer', async () => (/\[x42\]\r\n\/dev\/pts\/\d+\r\n20 90\r\n/.test(output) ? true : undefined), 20_000, 25);
+    ws.send(Buffer.from('exit 3\r'), { binary: true });
+    expect(await closed).toEqual({ code: 1000, reason: 'exit 3' });
   });
 
   it('serves VS Code from the shared tools dir through the gated preview', async () => {
