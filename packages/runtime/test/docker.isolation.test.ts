@@ -126,6 +126,14 @@ describe.skipIf(!!unavailable)('docker sandbox isolation', () => {
     expect((await ok(limited, 'echo alive')).trim()).toBe('alive');
   });
 
+  it('kills a timed-out command even when it holds every pid the sandbox may have', async () => {
+    // Forks sleepers until the limit refuses, and keeps trying: the sandbox stays at its limit.
+    const r = await sh(limited, `perl -e 'while (1) { my $p = fork; if (!defined $p) { select undef, undef, undef, 0.05; next } if (!$p) { exec "sleep", "300" } }'`, 4000);
+    expect(r.timedOut).toBe(true);
+    // Nothing of it is left (the sleepers would otherwise hold the pids for 5 minutes).
+    expect((await ok(limited, "ps -eo args= | grep -c '^sleep 300' || true")).trim()).toBe('0');
+  });
+
   it('holds its memory limit: a process that goes over it is killed', async () => {
     const r = await sh(limited, "python3 -c 'x = bytearray(600 * 1024 * 1024); print(len(x))'", 60_000);
     expect(r.code).not.toBe(0);

@@ -7,14 +7,17 @@
  * a unique `POCKETENV_EXEC=<tag>` in its environment, which every process it starts inherits
  * (also ones that leave its session, such as `nohup … &` or `setsid`); a kill runs a second exec,
  * one perl process (no forks, so it works even at the pids limit), that SIGKILLs every process
- * of the container carrying the tag until none is left. Only a process that clears its own
- * environment escapes (as a daemon escapes under the local provider's session sweep).
+ * of the container carrying the tag until none is left; at the pids limit, where not even that
+ * one process can start, a local engine's container is swept from the host instead. Only a
+ * process that clears its own environment escapes (as a daemon escapes the local provider's
+ * session sweep).
  *
  * Exit: the engine keeps the output stream open while a background process holds the command's
  * pipes (about 2 s after the exit, in Docker 20.10), so the exit is also watched through exec
  * inspect, and output still buffered is drained for a short grace, as with the local provider.
  */
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { PassThrough, type Duplex } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { ProviderError, SandboxMissingError, SandboxNotRunningError } from '../provider/errors';
@@ -55,6 +58,8 @@ export interface ExecSpec {
   env: string[];
   cwd: string;
   tty?: boolean;
+  /** The engine is on this host: a kill may sweep from the host when the container cannot fork. */
+  hostSweep?: boolean;
 }
 
 /** Maps the engine's answers about the container to the contract's errors. */
@@ -100,8 +105,14 @@ export function newTag(): string {
   return randomBytes(9).toString('hex');
 }
 
-/** Runs the tree killer for `tag` in `container` and waits for it. Errors are swallowed: the container may be gone. */
-export async function killTagged(container: Dockerode.Container, tag: string): Promise<void> {
+/**
+ * Kills every process of `container` tagged `tag`: the perl sweeper inside. When that cannot run
+ * (the container is at its pids limit, so not even one more process starts) and the engine is
+ * on this host, the same sweep from the host: the engine lists the container's host pids, and
+ * their environments are read from the host's /proc.
+ */
+export async function killTagged(container: Dockerode.Container, tag: string, hostSweep = false): Promise<void> {
+  let swept = false;
   try {
     const killer = await container.exec({ Cmd: ['/usr/bin/perl', '-e', KILL_TREE_SCRIPT, tag], User: '0:0', AttachStdout: true, AttachStderr: true });
     const stream = await killer.start({ hijack: true, stdin: false });
@@ -111,8 +122,30 @@ export async function killTagged(container: Dockerode.Container, tag: string): P
       stream.once('close', resolve);
       stream.once('error', () => resolve());
     });
+    swept = (await killer.inspect()).ExitCode === 0;
   } catch {
-    /* the container stopped or vanished: its processes are gone too */
+    /* the container stopped or vanished (its processes are gone too), or cannot fork */
+  }
+  if (!swept && hostSweep) await sweepFromHost(container, tag);
+}
+
+async function sweepFromHost(container: Dockerode.Container, tag: string): Promise<void> {
+  const wanted = `${EXEC_TAG_VAR}=${tag}`;
+  for (let round = 0; round < 50; round++) {
+    const top = (await container.top({ ps_args: '-eo pid' }).catch(() => undefined)) as { Processes?: string[][] } | undefined;
+    let found = 0;
+    for (const [pid] of top?.Processes ?? []) {
+      const environ = await readFile(`/proc/${pid}/environ`).catch(() => undefined);
+      if (!environ?.toString('utf8').split('\0').includes(wanted)) continue;
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+        found++;
+      } catch {
+        /* exited meanwhile */
+      }
+    }
+    if (found === 0) return;
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
@@ -122,6 +155,7 @@ async function exitCodeOf(exec: Dockerode.Exec): Promise<number | undefined> {
 }
 
 export async function startExec(container: Dockerode.Container, id: string, spec: ExecSpec): Promise<StartedExec> {
+  const hostSweep = spec.hostSweep === true;
   const { exec, tag } = await createExec(container, id, spec);
   let stream: Duplex;
   try {
@@ -163,7 +197,7 @@ export async function startExec(container: Dockerode.Container, id: string, spec
 
   const killTree = async () => {
     if (done) return;
-    await killTagged(container, tag);
+    await killTagged(container, tag, hostSweep);
   };
   return { exec, tag, stream, stdout, stderr, exited, killTree };
 }

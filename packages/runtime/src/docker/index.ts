@@ -362,7 +362,7 @@ export class DockerProvider implements Provider {
     checkExecEnv(opts.env);
     const hostname = await this.hostnameOf(id);
     const saved = await this.savedStart(id);
-    return { args, env: envList(baseEnv(hostname), saved.env, opts.env), cwd };
+    return { args, env: envList(baseEnv(hostname), saved.env, opts.env), cwd, hostSweep: this.endpoint.local };
   }
 
   private container(id: string): Dockerode.Container {
@@ -395,7 +395,7 @@ export class DockerProvider implements Provider {
     const spec = await this.execSpec(id, LOGIN_SHELL, { cwd: opts.cwd, env: { TERM: 'xterm-256color', ...opts.env } });
     const container = this.container(id);
     const { exec, tag } = await createExec(container, id, { ...spec, tty: true });
-    return terminalCommand(container, exec, tag, this.endpoint.options, join(this.stateDir, 'tty'), opts);
+    return terminalCommand(container, exec, tag, { connection: this.endpoint.options, ttyDir: join(this.stateDir, 'tty'), hostSweep: this.endpoint.local }, opts);
   }
 
   async writeFiles(id: string, files: FileToWrite[]): Promise<void> {

@@ -28,10 +28,10 @@ export async function terminalCommand(
   container: Dockerode.Container,
   exec: Dockerode.Exec,
   tag: string,
-  connection: Dockerode.DockerOptions,
-  ttyDir: string,
+  where: { connection: Dockerode.DockerOptions; ttyDir: string; hostSweep: boolean },
   size: { cols: number; rows: number },
 ): Promise<TerminalCommand> {
+  const { connection, ttyDir } = where;
   checkWindowSize(size.cols, size.rows);
   await mkdir(ttyDir, { recursive: true, mode: 0o700 });
   const connectionFile = join(ttyDir, `${tag}.json`);
@@ -56,7 +56,7 @@ export async function terminalCommand(
         if (!info?.Running) break;
         await new Promise((r) => setTimeout(r, 50));
       }
-      await killTagged(container, tag);
+      await killTagged(container, tag, where.hostSweep);
     },
   };
 }
