@@ -55,15 +55,19 @@ describe.skipIf(!!unavailable)('docker sandbox isolation', () => {
     expect(await ok(a, 'hostname')).toBe(`box-${a}\n`);
   });
 
-  it('is root inside, an unprivileged uid range on the host when the engine remaps, with the local provider\'s capabilities', async () => {
+  it('is root inside, an unprivileged uid range on the host when the engine remaps, with the local provider\'s capabilities but NET_RAW', async () => {
     expect((await ok(a, 'id -u')).trim()).toBe('0');
     const facts = await engineFacts(docker);
     const uidMap = (await ok(a, 'cat /proc/self/uid_map')).trim().split(/\s+/);
     if (facts.remappedRoot) expect(uidMap).toEqual(['0', String(facts.remappedRoot.uid), '65536']);
     else console.warn('*** docker.isolation: the engine does not remap user namespaces; container root is host root (see README) ***');
-    // Docker's default set, the same as local: CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID
-    // SETPCAP NET_BIND_SERVICE NET_RAW SYS_CHROOT MKNOD AUDIT_WRITE SETFCAP.
-    expect(await ok(a, "grep -E '^Cap(Eff|Bnd)' /proc/self/status | awk '{print $2}'")).toBe('00000000a80425fb\n'.repeat(2));
+    // The local provider's set (Docker's default) minus NET_RAW: CHOWN DAC_OVERRIDE FOWNER FSETID
+    // KILL SETGID SETUID SETPCAP NET_BIND_SERVICE SYS_CHROOT MKNOD AUDIT_WRITE SETFCAP.
+    expect(await ok(a, "grep -E '^Cap(Eff|Bnd)' /proc/self/status | awk '{print $2}'")).toBe('00000000a80405fb\n'.repeat(2));
+    // So no raw socket (ARP or IP spoofing on the shared bridge), while ping works (ICMP datagram sockets).
+    expect((await sh(a, `python3 -c 'import socket; socket.socket(socket.AF_PACKET, socket.SOCK_RAW)'`)).code).not.toBe(0);
+    expect((await sh(a, `python3 -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)'`)).code).not.toBe(0);
+    expect((await sh(a, `python3 -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)'`)).code).toBe(0);
     expect(await ok(a, "grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status")).toMatch(/^NoNewPrivs:\s+1\nSeccomp:\s+2\n$/);
     for (const cmd of ['mount -t tmpfs none /mnt', 'ip link add pe0 type dummy', 'echo 1 > /proc/sys/kernel/sysrq', 'unshare -r true', 'sysctl -w net.ipv4.ip_forward=0']) {
       expect((await sh(a, cmd)).code, cmd).not.toBe(0);

@@ -1,7 +1,7 @@
 /**
  * The engine's create request for a sandbox container. Confinement is Docker's default and no
- * weaker than the local provider's: all capabilities dropped, then exactly local's set added
- * back (Docker's default set); no privileges, no-new-privileges, Docker's default seccomp
+ * weaker than the local provider's: all capabilities dropped, then local's set added back
+ * (Docker's default set) except NET_RAW (see CAPABILITIES); no privileges, no-new-privileges, Docker's default seccomp
  * profile, the same masked and read-only /proc paths, a private IPC namespace, tini
  * (`--init`) as PID 1, our isolated network, and the user namespace remapping of the engine
  * when it has one. Host mounts are only ours and read-only (CA bundle, tools dir), plus the
@@ -17,6 +17,14 @@ import { LABEL_BASE, LABEL_MANAGED, LABEL_OWNER, LABEL_SANDBOX, LABEL_SPEC } fro
 import { NETWORK_NAME } from './network';
 
 const GiB = 1024 ** 3;
+
+/**
+ * The local provider's set minus NET_RAW. A local sandbox sits alone on a point-to-point veth;
+ * containers share one bridge, where a raw socket could answer ARP for a neighbour's address and
+ * take its traffic (the preview proxy's included). ping still works: ICMP datagram sockets are
+ * opened to the container's root group (net.ipv4.ping_group_range, a per-network-namespace sysctl).
+ */
+const CAPABILITIES = DEFAULT_CAPABILITIES.filter((c) => c !== 'CAP_NET_RAW').map((c) => c.replace(/^CAP_/, ''));
 
 export interface ContainerInput {
   spec: CreateSpec;
@@ -68,11 +76,12 @@ export function containerOptions(input: ContainerInput): Dockerode.ContainerCrea
       Init: true,
       Privileged: false,
       CapDrop: ['ALL'],
-      CapAdd: DEFAULT_CAPABILITIES.map((c) => c.replace(/^CAP_/, '')),
+      CapAdd: CAPABILITIES,
       SecurityOpt: ['no-new-privileges:true'],
       MaskedPaths: MASKED_PATHS,
       ReadonlyPaths: READONLY_PATHS,
       IpcMode: 'private',
+      Sysctls: { 'net.ipv4.ping_group_range': '0 0' },
       Memory: memory,
       MemorySwap: memory, // no swap beyond the memory limit
       NanoCpus: Math.max(10_000_000, Math.round(r.vcpus * 1e9)),
