@@ -8,6 +8,9 @@
  * contains nothing of the owner's (getSandbox → {sandbox:null}, lists → empty); no, bad,
  * expired or revoked token → 401. describeServer is public. 501 is "not implemented", never counted
  * correct. Prints `M cases, K correct, X not implemented`.
+ *
+ * The fixture sandboxes are the local provider's; authz.docker.test.ts runs the same matrix on
+ * `provider: "docker"` sandboxes (POCKETENV_SAFETY_PROVIDER=docker).
  */
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
@@ -18,6 +21,9 @@ import { methods } from '@pocketenv/lexicons';
 import { startTestServer, type TestServer } from '@pocketenv/server/testing';
 import { Api, expectOk } from '../helpers';
 import { figure } from './support';
+
+/** Which provider the fixture sandboxes run on. */
+const PROVIDER = process.env.POCKETENV_SAFETY_PROVIDER === 'docker' ? 'docker' : 'local';
 
 type Caller = 'owner' | 'other' | 'none' | 'bad' | 'expired' | 'revoked';
 const CALLERS: Caller[] = ['other', 'none', 'bad', 'expired', 'revoked', 'owner']; // owner last: its call may delete the fixture
@@ -147,7 +153,7 @@ beforeAll(async () => {
   await sodium.ready;
   const sealed = Buffer.from(sodium.crypto_box_seal(SECRET_VALUE, sodium.from_hex(describe.publicKey))).toString('base64url');
   const profile = expectOk(await owner.query('io.pocketenv.actor.getProfile'));
-  const sandbox = await owner.create({ name: `authz-${tag}` });
+  const sandbox = await owner.create({ name: `authz-${tag}`, provider: PROVIDER });
   const pem = '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAAauthz\n-----END OPENSSH PRIVATE KEY-----\n';
   const sealedKey = Buffer.from(sodium.crypto_box_seal(pem, sodium.from_hex(describe.publicKey))).toString('base64url');
   fx = { sandbox: { id: sandbox.id, name: sandbox.name }, did: profile.did, volumeName: `authz-vol-${tag}`, sealed, sealedKey };
@@ -263,7 +269,7 @@ async function sandboxSocket(caller: Caller, path: string): Promise<number | 'op
 it('non-XRPC routes: copy store, terminal, streaming exec, preview proxy, VS Code × the same callers', async () => {
   // The sandbox was deleted by the matrix's last row: these get a sandbox and an archive of their own.
   const owner = api('owner');
-  const sandbox = await owner.create({ name: `authz-routes-${tag}` });
+  const sandbox = await owner.create({ name: `authz-routes-${tag}`, provider: PROVIDER });
   fx.sandbox = { id: sandbox.id, name: sandbox.name };
   const up = await cpUpload('owner');
   const uuid = up.status === 200 ? (JSON.parse(String(up.body)) as { uuid: string }).uuid : 'missing';

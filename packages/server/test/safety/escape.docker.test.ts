@@ -10,6 +10,6 @@ const unavailable = dockerUnavailableReason();
 warnDockerSkipped('escape.docker.test.ts', unavailable);
 if (unavailable) describe.skip('escape suite: docker', () => it('needs a Docker Engine', () => undefined));
 else {
-  process.env.POCKETENV_ESCAPE_PROVIDER = 'docker';
+  process.env.POCKETENV_SAFETY_PROVIDER = 'docker';
   await import('./escape.test');
 }

@@ -11,7 +11,7 @@
  * Prints `N attempts, 0 escapes` (plus the attempts that could not apply, if any).
  *
  * The sandboxes are the local provider's; escape.docker.test.ts runs the same attempts against
- * the docker provider (POCKETENV_ESCAPE_PROVIDER=docker), where the few about the local
+ * the docker provider (POCKETENV_SAFETY_PROVIDER=docker), where the few about the local
  * provider's own machinery (its exec agent) do not apply.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -33,7 +33,7 @@ const NEIGHBOUR_MARKER = `neighbour-${randomBytes(12).toString('hex')}`;
 const SPOOF_MARKER = `spoof-${randomBytes(12).toString('hex')}`;
 
 /** Which provider's sandboxes are attacked. */
-const PROVIDER = process.env.POCKETENV_ESCAPE_PROVIDER === 'docker' ? 'docker' : 'local';
+const PROVIDER = process.env.POCKETENV_SAFETY_PROVIDER === 'docker' ? 'docker' : 'local';
 
 let server: TestServer;
 let provider: Provider;
