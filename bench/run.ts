@@ -2,15 +2,17 @@
  * Pocketenv against its peers, in ONE run on ONE machine (everything side by side):
  *
  *   1. create → start → exec `echo ready` → delete, through the SDK over HTTP:
- *      ours with the warm pool, ours cold, `podman run --rm` (runc) of the same base rootfs,
+ *      ours with the warm pool, ours cold, ours on the docker provider (when a Docker Engine
+ *      answers), `podman run --rm` (runc) of the same base rootfs,
  *      and a bare `unshare` of the same namespaces (the floor: no rootfs, cgroup or network).
- *   2. exec `echo ready` on a running sandbox: SDK over HTTP vs `crun exec` (our fallback
- *      path, bare) vs `podman exec` vs a bare `nsenter` (the floor; unsafe, skips cgroup/seccomp).
+ *   2. exec `echo ready` on a running sandbox: SDK over HTTP (local, and docker provider) vs
+ *      `crun exec` (our fallback path, bare) vs `podman exec` vs a bare `nsenter` (the floor;
+ *      unsafe, skips cgroup/seccomp).
  *   3. density: N idle sandboxes at once (memory per sandbox from its cgroup and from the
  *      host's MemAvailable, server RSS), then M concurrent execs across them (throughput).
  *
  * Run (as root, after `pocketenv setup`):  npx tsx bench/run.ts [--iterations 30] [--density 200] [--concurrent 500]
- * Prints Markdown; asserts nothing. podman missing → "not measured". Traffic: loopback only.
+ * Prints Markdown; asserts nothing. podman or Docker missing → "not measured". Traffic: loopback only.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -41,9 +43,16 @@ function clientOf(server: BenchServer) {
 
 type Client = ReturnType<typeof clientOf>;
 
-async function createExecDelete(client: Client, split?: { createToExec: number[] }): Promise<void> {
+/** Whether the server has the docker provider and its engine answers (POCKETENV_DOCKER=auto). */
+async function dockerAvailable(server: BenchServer): Promise<boolean> {
+  const res = await fetch(`${server.url}/xrpc/io.pocketenv.server.describeServer`);
+  const body = (await res.json()) as { providers: { name: string; available: boolean }[] };
+  return body.providers.some((p) => p.name === 'docker' && p.available);
+}
+
+async function createExecDelete(client: Client, split?: { createToExec: number[] }, provider = 'local'): Promise<void> {
   const t0 = process.hrtime.bigint();
-  const sb = await sandbox.create(sandbox.new(client, undefined, 'debian', 'local'));
+  const sb = await sandbox.create(sandbox.new(client, undefined, 'debian', provider));
   await sandbox.start(sb);
   const r = await sandbox.exec(sb, 'echo ready');
   split?.createToExec.push(Number(process.hrtime.bigint() - t0) / 1e6);
@@ -107,6 +116,16 @@ async function lifecycleBench(pooled: BenchServer, cold: BenchServer, rootfs: st
   });
   split.push({ label: 'pocketenv, cold (SDK/HTTP)', samplesMs: coldSplit.createToExec });
 
+  // The docker provider on the same server (its first create imports the base image: warm-ups absorb it).
+  const dockerSplit = { createToExec: [] as number[] };
+  let dockerSamples: number[] = [];
+  if (await dockerAvailable(cold)) {
+    let k = 0;
+    dockerSamples = await sample(iterations, () => createExecDelete(coldClient, k++ >= 2 ? dockerSplit : undefined, 'docker'));
+  }
+  series.push({ label: 'pocketenv, docker provider (SDK/HTTP)', samplesMs: dockerSamples });
+  split.push({ label: 'pocketenv, docker provider (SDK/HTTP)', samplesMs: dockerSplit.createToExec });
+
   let podmanSamples: number[] = [];
   if (podmanAvailable()) {
     const env = podmanEnv();
@@ -140,6 +159,16 @@ async function execBench(server: BenchServer, rootfs: string): Promise<void> {
         await run('crun', ['--root', ociRootOf(server), 'exec', `pe-${sb.data.id}`, '/bin/sh', '-c', 'echo ready']);
       }),
     });
+    let dockerSamples: number[] = [];
+    if (await dockerAvailable(server)) {
+      const dsb = await sandbox.create(sandbox.new(client, 'bench-exec-docker', 'debian', 'docker'));
+      try {
+        dockerSamples = await sample(iterations, () => sandbox.exec(dsb, 'echo ready'));
+      } finally {
+        await sandbox.delete(dsb);
+      }
+    }
+    series.push({ label: 'pocketenv exec, docker provider (SDK/HTTP, Engine exec API)', samplesMs: dockerSamples });
     const penv = podmanEnv();
     const pname = 'pe-bench-' + randomBytes(3).toString('hex');
     let podmanSamples: number[] = [];
@@ -158,7 +187,7 @@ async function execBench(server: BenchServer, rootfs: string): Promise<void> {
   }
   printTable(`exec \`echo ready\` on a running sandbox (${iterations} iterations each)`, series, 'pocketenv exec (SDK/HTTP, exec agent)');
   const ours = percentile(series[0]!.samplesMs, 50);
-  const floor = percentile(series[3]!.samplesMs, 50);
+  const floor = percentile(series.find((x) => x.label.startsWith('bare nsenter'))!.samplesMs, 50);
   console.log(`\nSDK exec p50 minus bare nsenter p50: ${(ours - floor).toFixed(1)} ms (target ≤ 3 ms)`);
 }
 

@@ -4,6 +4,8 @@
  */
 export * from './provider/index';
 export { LocalProvider, type LocalProviderOptions } from './local/index';
+export { DockerProvider, type DockerProviderOptions } from './docker/index';
+export { connect as connectDocker, defaultEndpoint, engineAnswers, parseEndpoint, type DockerEndpoint } from './docker/connection';
 export { BaseImages, UID_BASE, UID_COUNT } from './local/images/index';
 export { setupLocalHost, defaultImageDir, DEFAULT_BASES } from './local/setup';
 export { checkHost, assertHostReady } from './local/host-check';

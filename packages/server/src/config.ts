@@ -20,7 +20,7 @@ export interface ServerOptions {
   host?: string;
   /** Postgres connection string; default $DATABASE_URL. When unset, SQLite in the data directory. */
   databaseUrl?: string;
-  /** Default: one LocalProvider with its state in <dataDir>/runtime/local. */
+  /** Default: a LocalProvider (state in <dataDir>/runtime/local), plus a DockerProvider per $POCKETENV_DOCKER. */
   providers?: Provider[];
   /** A keepAlive:false sandbox with no activity for this long is stopped. Default $POCKETENV_IDLE_TIMEOUT or 15 min; 0 disables. */
   idleTimeoutMs?: number;
@@ -56,6 +56,10 @@ export interface ServerConfig {
   preview: PreviewConfig;
   /** Hosted provider names the operator mapped (the others run on the default provider). */
   providerAliases: ProviderAliasSetting;
+  /** The docker provider: `auto` (when an engine answers at $DOCKER_HOST or the default socket), `off`, or an endpoint URL. */
+  docker: string;
+  /** `auto`: disk quotas where the engine's storage driver can enforce them; `required`: refuse creates elsewhere. */
+  dockerDiskLimit: 'auto' | 'required';
 }
 
 export const DEFAULT_PORT = 8789;
@@ -90,7 +94,15 @@ export function resolveConfig(opts: ServerOptions = {}): ServerConfig {
     didHost: env.POCKETENV_DID_HOST || 'localhost',
     preview: resolvePreviewConfig(env),
     providerAliases: parseProviderAliases(opts.providerAliases ?? env.POCKETENV_PROVIDER_ALIASES),
+    docker: env.POCKETENV_DOCKER || 'auto',
+    dockerDiskLimit: parseDiskLimit(env.POCKETENV_DOCKER_DISK_LIMIT),
   };
+}
+
+function parseDiskLimit(value: string | undefined): 'auto' | 'required' {
+  if (value === undefined || value === '' || value === 'auto') return 'auto';
+  if (value === 'required') return 'required';
+  throw new Error(`POCKETENV_DOCKER_DISK_LIMIT must be auto or required, got ${JSON.stringify(value)}`);
 }
 
 function parsePort(value: string): number {

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { LocalProvider, type Provider } from '@pocketenv/runtime';
+import { defaultEndpoint, DockerProvider, engineAnswers, LocalProvider, parseEndpoint, type Provider } from '@pocketenv/runtime';
 import { createApp, type InFlight } from './app';
 import { resolveConfig, type ServerConfig, type ServerOptions } from './config';
 import type { AppContext } from './context';
@@ -36,8 +36,22 @@ export interface RunningServer {
 /** In-flight requests get this long to finish on shutdown before their connections are cut. */
 const SHUTDOWN_GRACE_MS = 30_000;
 
-export function defaultProviders(config: ServerConfig): Provider[] {
-  return [new LocalProvider({ stateDir: path.join(config.dataDir, 'runtime', 'local') })];
+export async function defaultProviders(config: ServerConfig): Promise<Provider[]> {
+  const providers: Provider[] = [new LocalProvider({ stateDir: path.join(config.dataDir, 'runtime', 'local') })];
+  const docker = await dockerProvider(config);
+  if (docker) providers.push(docker);
+  return providers;
+}
+
+/**
+ * POCKETENV_DOCKER: `off`; an endpoint (always registered: describeServer shows whether it
+ * answers); or `auto`, registered only when an engine answers at $DOCKER_HOST or the default socket.
+ */
+async function dockerProvider(config: ServerConfig): Promise<Provider | undefined> {
+  if (config.docker === 'off') return undefined;
+  const endpoint = config.docker === 'auto' ? defaultEndpoint() : config.docker;
+  if (config.docker === 'auto' && !(await engineAnswers(parseEndpoint(endpoint)))) return undefined;
+  return new DockerProvider({ stateDir: path.join(config.dataDir, 'runtime', 'docker'), endpoint, diskLimit: config.dockerDiskLimit });
 }
 
 /** Starts the server and also hands back its context (for `testing.ts`; not exported from the package root). */
@@ -52,7 +66,7 @@ export async function launch(opts: ServerOptions = {}): Promise<{ server: Runnin
     const keys = await loadOrCreateBoxKeys(config.dataDir);
     const actors = new ActorStore(db, config.didHost);
     const ownerToken = await bootstrapOwner(actors, config.dataDir, log);
-    const providers = new ProviderRegistry(opts.providers ?? defaultProviders(config), config.providerAliases);
+    const providers = new ProviderRegistry(opts.providers ?? (await defaultProviders(config)), config.providerAliases);
     const sandboxes = new SandboxRepository(db);
     const orchestrator = new Orchestrator(sandboxes, providers, log);
     orchestrator.setAdmission(new SandboxQuotas(sandboxes, resolveLimits()));

@@ -209,7 +209,11 @@ describe('server description and profile', () => {
     expect(reply.status).toBe(200);
     expect(reply.body.version).toMatch(/^\d+\.\d+\.\d+/);
     expect(reply.body.publicKey).toMatch(/^[0-9a-f]{64}$/);
-    expect(reply.body.providers).toEqual([{ name: 'local', available: true }]);
+    // `docker` is listed too when an engine answers on this host (POCKETENV_DOCKER=auto).
+    expect(reply.body.providers[0]).toEqual({ name: 'local', available: true });
+    expect(reply.body.providers.slice(1).map((p: { name: string }) => p.name)).toEqual(
+      reply.body.providers.length > 1 ? ['docker'] : [],
+    );
     expect(reply.body.bases).toContain('debian');
   });
 

@@ -18,16 +18,12 @@ import type { OciProcess } from './oci-config';
 import { killSandboxSession } from './process-tree';
 import { KILLED_EXIT_CODE, type RunningExec } from './running-exec';
 import { launchRuntimeExec } from './runtime-exec';
+import { BoundedBuffer, DEFAULT_MAX_OUTPUT_BYTES, FLOOD_NOTE, MAX_DROPPED_OUTPUT_BYTES } from '../shared/bounded-buffer';
 
-export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
+export { DEFAULT_MAX_OUTPUT_BYTES, MAX_DROPPED_OUTPUT_BYTES } from '../shared/bounded-buffer';
 
 /** After the command exits, how long background processes may keep its output pipes open. */
 const DRAIN_GRACE_MS = 300;
-/**
- * Output a buffered exec may produce beyond its cap before it is killed: reading and dropping
- * it costs the server CPU, so an endless writer (`yes`, a flooding agent) is stopped.
- */
-export const MAX_DROPPED_OUTPUT_BYTES = 64 * 1024 * 1024;
 /** How long the agent may take to confirm a start before it counts as not answering. */
 export const DEFAULT_AGENT_START_TIMEOUT_MS = 30_000;
 /** After the agent was asked to kill, how long before the host kills the command's session itself. */
@@ -146,33 +142,6 @@ function drained(child: { stdout: Readable; stderr: Readable }, exited: Promise<
   });
 }
 
-/** Collects up to `limit` bytes of a stream; counts but drops the rest. */
-class BoundedBuffer {
-  private chunks: Buffer[] = [];
-  private size = 0;
-  dropped = 0;
-  constructor(private readonly limit: number) {}
-  get truncated() {
-    return this.dropped > 0;
-  }
-  push(chunk: Buffer) {
-    const room = this.limit - this.size;
-    if (chunk.length > room) {
-      this.dropped += chunk.length - Math.max(0, room);
-      if (room > 0) {
-        this.chunks.push(chunk.subarray(0, room));
-        this.size += room;
-      }
-      return;
-    }
-    this.chunks.push(chunk);
-    this.size += chunk.length;
-  }
-  toBuffer() {
-    return Buffer.concat(this.chunks, this.size);
-  }
-}
-
 /**
  * crun's own message when joining the sandbox's namespaces fails before the command starts.
  * Seen right after a (re)boot under heavy load; the command never ran, so trying again is safe.
@@ -218,7 +187,7 @@ async function runExecOnce(target: ExecTarget, process_: OciProcess, opts: RunOp
     into.push(c);
     if (!flooded && stdout.dropped + stderr.dropped > MAX_DROPPED_OUTPUT_BYTES) {
       flooded = true;
-      notes.push(`pocketenv: the command was killed: it wrote more than ${MAX_DROPPED_OUTPUT_BYTES / MiB} MiB beyond the output cap`);
+      notes.push(FLOOD_NOTE);
       guard.stop();
     }
   };

@@ -47,7 +47,8 @@ import { baseEnv, envList, processSpec, SANDBOX_UID_BASE, WORKSPACE } from './oc
 import { findBinary, OciRuntime, pickRuntime, type ContainerState } from './oci-runtime';
 import { assertValidId, containerIdOf, StatePaths } from './paths';
 import { observeAll, observeOne, reconcile } from './reconcile';
-import { assertRepoUrl, cloneRepo } from './repo';
+import { assertRepoUrl, cloneRepo } from '../shared/repo';
+import { checkExecEnv } from '../shared/sandbox-input';
 import { locate, readFileInRoot, sandboxPathComponents, writeFileInRoot, type FileRoot } from './safe-path';
 import { mountedVolumes, readStart, type SavedStart } from './store';
 import { LOGIN_SHELL, terminalCommand } from './terminal';
@@ -362,11 +363,7 @@ export class LocalProvider implements Provider {
     const start = await this.startOf(ctx, id);
     const cwd = opts.cwd ?? WORKSPACE;
     if (cwd !== '/') sandboxPathComponents(cwd); // absolute, no '..'
-    for (const [key, value] of Object.entries(opts.env ?? {})) {
-      if (!key || key.includes('=') || key.includes('\0') || String(value).includes('\0')) {
-        throw new ProviderError(`invalid environment variable ${JSON.stringify(key)}`);
-      }
-    }
+    checkExecEnv(opts.env);
     return processSpec(args, envList(baseEnv(spec.hostname), start.env, opts.env), cwd);
   }
 

@@ -8,6 +8,9 @@
  */
 import type { Resources, VolumeMount } from '../provider/types';
 import type { OciSeccomp } from './seccomp';
+import { DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS } from '../shared/sandbox-defaults';
+
+export { baseEnv, DEFAULT_CAPABILITIES, DEFAULT_PATH, envList, MASKED_PATHS, READONLY_PATHS, WORKSPACE } from '../shared/sandbox-defaults';
 
 /** Container uid/gid 0 maps to this host id; shared with the base image's ownership shift. */
 export const SANDBOX_UID_BASE = 131072;
@@ -16,48 +19,9 @@ export const SANDBOX_UID_COUNT = 65536;
 /** Where the init (catatonit) is bind-mounted inside the sandbox. Under /dev (a tmpfs) so no mount point lands in the sandbox's files. */
 export const INIT_PATH = '/dev/init';
 
-export const WORKSPACE = '/workspace';
-
-export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-
 /** The host files mounted read-only so TLS (intercepting proxies) and DNS work inside. */
 export const HOST_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 export const HOST_RESOLV_CONF = '/etc/resolv.conf';
-
-/** Docker's default capability set. */
-export const DEFAULT_CAPABILITIES = [
-  'CAP_CHOWN',
-  'CAP_DAC_OVERRIDE',
-  'CAP_FSETID',
-  'CAP_FOWNER',
-  'CAP_MKNOD',
-  'CAP_NET_RAW',
-  'CAP_SETGID',
-  'CAP_SETUID',
-  'CAP_SETFCAP',
-  'CAP_SETPCAP',
-  'CAP_NET_BIND_SERVICE',
-  'CAP_SYS_CHROOT',
-  'CAP_KILL',
-  'CAP_AUDIT_WRITE',
-];
-
-/** Docker's default masked paths: kernel info a sandbox has no business reading. */
-export const MASKED_PATHS = [
-  '/proc/asound',
-  '/proc/acpi',
-  '/proc/kcore',
-  '/proc/keys',
-  '/proc/latency_stats',
-  '/proc/timer_list',
-  '/proc/timer_stats',
-  '/proc/sched_debug',
-  '/proc/scsi',
-  '/sys/firmware',
-  '/sys/devices/virtual/powercap',
-];
-
-export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
 export interface OciMount {
   destination: string;
@@ -85,18 +49,6 @@ export interface OciProcess {
 }
 
 const sandboxMapping: IdMapping[] = [{ containerID: 0, hostID: SANDBOX_UID_BASE, size: SANDBOX_UID_COUNT }];
-
-/** The environment every process starts with; the sandbox's env and per-exec env go over it. */
-export function baseEnv(hostname: string): Record<string, string> {
-  return { PATH: DEFAULT_PATH, HOME: '/root', TERM: 'xterm', LANG: 'C.UTF-8', HOSTNAME: hostname };
-}
-
-/** `KEY=value` list, in a stable order; later records win. */
-export function envList(...layers: (Record<string, string> | undefined)[]): string[] {
-  const merged: Record<string, string> = {};
-  for (const layer of layers) Object.assign(merged, layer ?? {});
-  return Object.entries(merged).map(([k, v]) => `${k}=${v}`);
-}
 
 export function processSpec(args: string[], env: string[], cwd: string): OciProcess {
   return {

@@ -19,22 +19,14 @@ import { lstat, mkdir, open, readlink, type FileHandle } from 'node:fs/promises'
 import { posix } from 'node:path';
 import { PathEscapeError, ProviderError } from '../provider/errors';
 
+export { sandboxPathComponents } from '../shared/sandbox-input';
+
 const { O_RDONLY, O_WRONLY, O_CREAT, O_TRUNC, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants;
 
 const MAX_SYMLINKS = 40;
-/** readFile loads whole files into memory; beyond this, use exec (e.g. `tar`). */
-export const MAX_READ_BYTES = 256 * 1024 * 1024;
+import { MAX_READ_BYTES } from '../shared/sandbox-input';
 
-/** Checks a caller-supplied sandbox path and returns its components. */
-export function sandboxPathComponents(path: string): string[] {
-  if (typeof path !== 'string' || path.length === 0) throw new PathEscapeError(String(path), 'empty path');
-  if (path.includes('\0')) throw new PathEscapeError(path, 'contains a NUL byte');
-  if (!path.startsWith('/')) throw new PathEscapeError(path, 'must be absolute');
-  const parts = path.split('/').filter((p) => p !== '' && p !== '.');
-  if (parts.includes('..')) throw new PathEscapeError(path, "'..' is not allowed");
-  if (parts.length === 0) throw new PathEscapeError(path, 'is the root directory, not a file');
-  return parts;
-}
+export { MAX_READ_BYTES };
 
 /** Where a path lands on the host: a root dir (overlay or volume), the rest, and who owns new files. */
 export interface FileRoot {

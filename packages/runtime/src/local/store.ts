@@ -3,12 +3,13 @@
  * before any host object of the sandbox exists, so whatever a crash leaves behind
  * is always findable by id; start.json keeps what a later bare `start(id)` reuses.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readdir } from 'node:fs/promises';
+import { readJson, writeJsonAtomic } from '../shared/json-file';
 import type { CreateSpec, VolumeMount } from '../provider/types';
 import type { SandboxPaths, StatePaths } from './paths';
 import type { OciMount } from './oci-config';
+
+export { writeJsonAtomic } from '../shared/json-file';
 
 export interface SavedSpec extends CreateSpec {
   createdAt: string;
@@ -18,25 +19,6 @@ export interface SavedSpec extends CreateSpec {
 export interface SavedStart {
   env: Record<string, string>;
   volumes: VolumeMount[];
-}
-
-/** Writes through a temp file + rename, so readers never see half a file. */
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(tmp, JSON.stringify(value, null, 2) + '\n', { mode: 0o600 });
-  await rename(tmp, path);
-}
-
-async function readJson<T>(path: string): Promise<T | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-  return JSON.parse(text) as T;
 }
 
 export const readSpec = (p: SandboxPaths) => readJson<SavedSpec>(p.spec);

@@ -21,26 +21,17 @@ import type { TerminalCommand } from '../provider/types';
 import { runCommand } from './command';
 import type { ExecTarget } from './exec';
 import type { OciProcess } from './oci-config';
+import { checkWindowSize } from '../shared/terminal-shell';
+
+export { checkWindowSize, LOGIN_SHELL } from '../shared/terminal-shell';
 
 /** How long a hung-up shell may take to exit before it is killed. */
 const HANGUP_GRACE_MS = 2000;
 /** How long `resize` waits for the runtime to report the shell's pid (a resize right after spawn). */
 const PID_WAIT_MS = 3000;
-/** Window sizes beyond this are nonsense (and stty refuses them anyway). */
-const MAX_CELLS = 10_000;
 
-/** The login shell: bash when the base has it, else sh. `exec` keeps one pid from start to end. */
-export const LOGIN_SHELL = ['/bin/sh', '-c', 'if [ -x /bin/bash ]; then exec /bin/bash -l; fi; exec /bin/sh -l'];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export function checkWindowSize(cols: number, rows: number): void {
-  for (const [name, value] of [['cols', cols], ['rows', rows]] as const) {
-    if (!Number.isInteger(value) || value < 1 || value > MAX_CELLS) {
-      throw new ProviderError(`invalid terminal ${name} ${JSON.stringify(value)}: use a whole number from 1 to ${MAX_CELLS}`);
-    }
-  }
-}
 
 /** The shell's process on the host, identified by pid AND start time so a reused pid is never touched. */
 interface ShellProcess {

@@ -17,8 +17,8 @@ import { IdeAccess, TICKET_PARAM } from './access';
 import { VSCODE_PORT, gateHttp, gateUpgrade } from './gate';
 import { startCodeServer } from './launch';
 
-/** Providers whose sandboxes see the host's tools dir (runtime local/tools/mount.ts). */
-const SUPPORTED_PROVIDERS = new Set(['local']);
+/** Providers whose sandboxes see the host's tools dir (runtime local/tools/mount.ts; docker binds it when its engine is on this host). */
+const SUPPORTED_PROVIDERS = new Set(['local', 'docker']);
 
 const accessByCtx = new WeakMap<AppContext, IdeAccess>();
 function accessOf(ctx: AppContext): IdeAccess {
@@ -34,7 +34,7 @@ export const ideFeature: Feature = {
     authedMethod(server, ctx, 'io.pocketenv.sandbox.exposeVscode', async ({ actor, params, req }) => {
       const record = await ownedSandbox(ctx, actor, params.id);
       if (!SUPPORTED_PROVIDERS.has(record.provider)) {
-        throw new NotImplementedError(`VS Code is available for sandboxes of the local provider; ${record.name} runs on ${record.provider}`);
+        throw new NotImplementedError(`VS Code is available for sandboxes of the local and docker providers; ${record.name} runs on ${record.provider}`);
       }
       if (record.status !== 'RUNNING') throw new InvalidStateError(`sandbox ${record.name} is ${record.status}, not RUNNING; start it first`);
       let lastPhase = '';

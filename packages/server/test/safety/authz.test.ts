@@ -11,6 +11,9 @@
  * correct. Then a name both actors use: the other actor calling every method and route that
  * takes a sandbox with that name reaches only their own sandbox. Prints `M cases, K correct, X
  * not implemented`.
+ *
+ * The fixture sandboxes are the local provider's; authz.docker.test.ts runs the same matrix on
+ * `provider: "docker"` sandboxes (POCKETENV_SAFETY_PROVIDER=docker).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
@@ -21,6 +24,9 @@ import { methods } from '@pocketenv/lexicons';
 import { fetchPreview, startTestServer, type TestServer } from '@pocketenv/server/testing';
 import { Api, expectOk } from '../helpers';
 import { figure } from './support';
+
+/** Which provider the fixture sandboxes run on. */
+const PROVIDER = process.env.POCKETENV_SAFETY_PROVIDER === 'docker' ? 'docker' : 'local';
 
 type Caller = 'owner' | 'other' | 'none' | 'bad' | 'expired' | 'revoked';
 const CALLERS: Caller[] = ['other', 'none', 'bad', 'expired', 'revoked', 'owner']; // owner last: its call may delete the fixture
@@ -150,7 +156,7 @@ beforeAll(async () => {
   await sodium.ready;
   const sealed = Buffer.from(sodium.crypto_box_seal(SECRET_VALUE, sodium.from_hex(describe.publicKey))).toString('base64url');
   const profile = expectOk(await owner.query('io.pocketenv.actor.getProfile'));
-  const sandbox = await owner.create({ name: `authz-${tag}` });
+  const sandbox = await owner.create({ name: `authz-${tag}`, provider: PROVIDER });
   const pem = '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAAauthz\n-----END OPENSSH PRIVATE KEY-----\n';
   const sealedKey = Buffer.from(sodium.crypto_box_seal(pem, sodium.from_hex(describe.publicKey))).toString('base64url');
   fx = { sandbox: { id: sandbox.id, name: sandbox.name }, did: profile.did, volumeName: `authz-vol-${tag}`, sealed, sealedKey };
@@ -289,7 +295,7 @@ async function sshConnect(caller: Caller, sandboxId: string): Promise<{ status: 
 it('non-XRPC routes: copy store, terminal protocols, streaming exec, preview proxy, VS Code × the same callers', async () => {
   // The sandbox was deleted by the matrix's last row: these get a sandbox and an archive of their own.
   const owner = api('owner');
-  const sandbox = await owner.create({ name: `authz-routes-${tag}` });
+  const sandbox = await owner.create({ name: `authz-routes-${tag}`, provider: PROVIDER });
   fx.sandbox = { id: sandbox.id, name: sandbox.name };
   const up = await cpUpload('owner');
   const uuid = up.status === 200 ? (JSON.parse(String(up.body)) as { uuid: string }).uuid : 'missing';

@@ -13,7 +13,8 @@ import { AddressPool } from './allocation';
 import { applyHostRules, deleteHostRules, enableIpv4Forwarding } from './nft';
 import { SANDBOX_NETWORK, type Block } from './subnets';
 import { uplinkMtu } from './uplink';
-import { NetnsHandle, plugVeth, removeHostLink, vethName } from './veth';
+import { NetnsHandle, plugVeth, removeHostLink, VETH_PREFIX, vethName } from './veth';
+import { allowThroughDockerForward } from '../../shared/docker-forward';
 
 export { vethName };
 
@@ -43,6 +44,8 @@ export class SandboxNetworks {
     const ready = (async () => {
       await enableIpv4Forwarding();
       await applyHostRules();
+      // Docker on the same host sets iptables' FORWARD policy to drop, which would eat sandbox egress.
+      await allowThroughDockerForward(`${VETH_PREFIX}+`);
     })();
     this.hostRules = ready;
     // A failed attempt is not remembered: the next attach tries again.
