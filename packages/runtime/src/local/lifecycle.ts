@@ -10,18 +10,20 @@
 import { chown, lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { CreateSpec, FileToWrite, StartSpec, VolumeMount } from '../provider/types';
-import { PathEscapeError, ProviderError, SandboxMissingError } from '../provider/errors';
+import type { CreateSpec, StartSpec } from '../provider/types';
+import { ProviderError, SandboxMissingError } from '../provider/errors';
 import type { LocalContext } from './context';
 import { canLimitSwap } from './context';
 import { removeSandboxCgroups, sandboxPids } from './cgroups';
 import { baseEnv, envList, sandboxConfig, SANDBOX_UID_BASE, DEFAULT_CAPABILITIES } from './oci-config';
 import { createDiskImage, detachLoopsUnder, mountDisk, unmountDisk } from './disk';
 import { mountOverlay, prepareOverlayDirs, removeMountPoint, unmountAll, type OverlayDirs } from './overlay';
-import { assertValidHostname, assertValidId, cgroupsPathOf, containerIdOf, type SandboxPaths } from './paths';
+import { assertEnvNames } from '../common/env';
+import { assertResources, assertValidHostname, assertValidId } from '../common/create-spec';
+import { cgroupsPathOf, containerIdOf, type SandboxPaths } from './paths';
 import { defaultSeccompProfile } from './seccomp';
 import { readSpec, readStart, writeJsonAtomic, writeStart, type SavedSpec, type SavedStart } from './store';
-import { sandboxPathComponents } from './safe-path';
+import { checkVolumes } from '../common/safe-path';
 import { launchAgent, prepareAgent, removeAgentDir } from './agent/index';
 import { toolsMount } from './tools/mount';
 
@@ -29,15 +31,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** How long processes get between SIGTERM and SIGKILL on stop. */
 export const STOP_GRACE_MS = 2000;
-
-function assertResources(spec: CreateSpec): void {
-  const r = spec.resources;
-  for (const key of ['vcpus', 'memoryGiB', 'diskGiB', 'pids'] as const) {
-    if (typeof r?.[key] !== 'number' || !Number.isFinite(r[key]) || r[key] <= 0) {
-      throw new ProviderError(`invalid resources.${key}: ${JSON.stringify(r?.[key])} (must be a positive number)`);
-    }
-  }
-}
 
 async function exists(path: string): Promise<boolean> {
   return (await lstat(path).catch(() => undefined)) !== undefined;
@@ -120,17 +113,6 @@ export async function requireSpec(ctx: LocalContext, id: string): Promise<SavedS
   return spec;
 }
 
-function checkVolumes(volumes: VolumeMount[]): VolumeMount[] {
-  return volumes.map((v) => {
-    if (typeof v.hostPath !== 'string' || !v.hostPath.startsWith('/')) {
-      throw new ProviderError(`volume host path must be absolute: ${JSON.stringify(v.hostPath)}`);
-    }
-    const parts = sandboxPathComponents(v.path);
-    if (['proc', 'sys', 'dev'].includes(parts[0]!)) throw new PathEscapeError(v.path, 'cannot mount a volume over a kernel filesystem');
-    return { hostPath: v.hostPath, path: '/' + parts.join('/'), ...(v.readOnly ? { readOnly: true } : {}) };
-  });
-}
-
 /** Merges a StartSpec into what is saved: given fields replace, missing ones are kept. */
 export async function saveStartSpec(ctx: LocalContext, id: string, spec: StartSpec | undefined): Promise<SavedStart> {
   const p = ctx.paths.sandbox(id);
@@ -140,9 +122,7 @@ export async function saveStartSpec(ctx: LocalContext, id: string, spec: StartSp
     env: spec.env !== undefined ? { ...spec.env } : saved.env,
     volumes: spec.volumes !== undefined ? checkVolumes(spec.volumes) : saved.volumes,
   };
-  for (const key of Object.keys(next.env)) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new ProviderError(`invalid environment variable name ${JSON.stringify(key)}`);
-  }
+  assertEnvNames(next.env);
   await writeStart(p, next);
   return next;
 }
@@ -246,14 +226,4 @@ export async function emptyTrashEntry(dir: string): Promise<void> {
   await unmountAll(dir);
   await detachLoopsUnder(dir);
   await rm(dir, { recursive: true, force: true, maxRetries: 3 });
-}
-
-/** Checks all paths before anything is written: one bad path writes nothing. */
-export function checkFiles(files: FileToWrite[]): { file: FileToWrite; parts: string[] }[] {
-  return files.map((file) => {
-    const parts = sandboxPathComponents(file.path);
-    const mode = file.mode ?? 0o644;
-    if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) throw new ProviderError(`invalid mode ${mode} for ${file.path}`);
-    return { file, parts };
-  });
 }

@@ -25,25 +25,7 @@
  * anyway (they name cgroups and veths), so the mount point is too.
  */
 import { join } from 'node:path';
-import { ProviderError } from '../provider/errors';
-
-/** Ids name host objects (container, cgroup, veth), so they are kept to a safe alphabet. */
-const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
-
-export function assertValidId(id: string): void {
-  if (typeof id !== 'string' || !ID_PATTERN.test(id)) {
-    throw new ProviderError(`invalid sandbox id ${JSON.stringify(id)}: use 1-63 letters, digits, '_' or '-'`);
-  }
-}
-
-/** RFC 1123 label: what `sethostname` and every resolver accept. */
-const HOSTNAME_PATTERN = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
-
-export function assertValidHostname(hostname: string): void {
-  if (typeof hostname !== 'string' || !HOSTNAME_PATTERN.test(hostname)) {
-    throw new ProviderError(`invalid hostname ${JSON.stringify(hostname)}: use 1-63 letters, digits or '-'`);
-  }
-}
+import { assertValidId } from '../common/create-spec';
 
 /** Container ids are global to the host's cgroup tree, so they carry a project prefix. */
 export const CONTAINER_PREFIX = 'pe-';

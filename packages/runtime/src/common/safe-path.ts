@@ -18,6 +18,7 @@ import { constants } from 'node:fs';
 import { lstat, mkdir, open, readlink, type FileHandle } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { PathEscapeError, ProviderError } from '../provider/errors';
+import type { FileToWrite, VolumeMount } from '../provider/types';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_TRUNC, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants;
 
@@ -36,12 +37,34 @@ export function sandboxPathComponents(path: string): string[] {
   return parts;
 }
 
+/** Checks all paths (and modes) of a batch before anything is written: one bad path writes nothing. */
+export function checkFiles(files: FileToWrite[]): { file: FileToWrite; parts: string[] }[] {
+  return files.map((file) => {
+    const parts = sandboxPathComponents(file.path);
+    const mode = file.mode ?? 0o644;
+    if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) throw new ProviderError(`invalid mode ${mode} for ${file.path}`);
+    return { file, parts };
+  });
+}
+
+/** Checks volume mounts (absolute host dir, a mount point that is no kernel filesystem) and normalises their paths. */
+export function checkVolumes(volumes: VolumeMount[]): VolumeMount[] {
+  return volumes.map((v) => {
+    if (typeof v.hostPath !== 'string' || !v.hostPath.startsWith('/')) {
+      throw new ProviderError(`volume host path must be absolute: ${JSON.stringify(v.hostPath)}`);
+    }
+    const parts = sandboxPathComponents(v.path);
+    if (['proc', 'sys', 'dev'].includes(parts[0]!)) throw new PathEscapeError(v.path, 'cannot mount a volume over a kernel filesystem');
+    return { hostPath: v.hostPath, path: '/' + parts.join('/'), ...(v.readOnly ? { readOnly: true } : {}) };
+  });
+}
+
 /** Where a path lands on the host: a root dir (overlay or volume), the rest, and who owns new files. */
 export interface FileRoot {
   /** Host directory that is `/` for the resolution (the overlay, or a volume's dir). */
   hostRoot: string;
-  /** Host uid/gid that new files and dirs get (the sandbox's root user). */
-  owner: number;
+  /** Host uid/gid that new files and dirs get (the sandbox's root user); undefined: the caller's own. */
+  owner: number | undefined;
   readOnly?: boolean;
 }
 
@@ -55,7 +78,7 @@ function errCode(err: unknown): string | undefined {
  * Walks `components` (all but the last) from `root`, returning the parent dir's
  * handle and the final name. Creates missing dirs when `create` is set.
  */
-async function walkToParent(root: string, components: string[], create: boolean, owner: number, original: string) {
+async function walkToParent(root: string, components: string[], create: boolean, owner: number | undefined, original: string) {
   const rootHandle = await open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
   const stack: FileHandle[] = [rootHandle];
   const queue = [...components];
@@ -108,7 +131,7 @@ async function walkToParent(root: string, components: string[], create: boolean,
         if (errCode(err) !== 'EEXIST') throw err;
       });
       const made = await open(child, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-      await made.chown(owner, owner);
+      if (owner !== undefined) await made.chown(owner, owner);
       stack.push(made);
     }
     throw new PathEscapeError(original, 'resolves to the root directory');
@@ -143,7 +166,7 @@ export async function writeFileInRoot(root: FileRoot, components: string[], cont
     const handle = await openRegular(parent, name, O_WRONLY | O_CREAT | O_TRUNC, mode, original);
     try {
       await handle.writeFile(content);
-      await handle.chown(root.owner, root.owner);
+      if (root.owner !== undefined) await handle.chown(root.owner, root.owner);
       await handle.chmod(mode);
     } finally {
       await handle.close();
@@ -189,7 +212,7 @@ export interface VolumeRoot {
  * Picks the filesystem a sandbox path lives on: the deepest volume containing it,
  * else the overlay. Returns the root and the components relative to it.
  */
-export function locate(components: string[], overlay: FileRoot, volumes: VolumeRoot[], volumeOwner: number): { root: FileRoot; rest: string[] } {
+export function locate(components: string[], overlay: FileRoot, volumes: VolumeRoot[], volumeOwner: number | undefined): { root: FileRoot; rest: string[] } {
   const full = '/' + components.join('/');
   const byDepth = [...volumes].sort((a, b) => b.path.length - a.path.length);
   for (const v of byDepth) {
