@@ -61,8 +61,16 @@ export class ExecStreamRoute {
     try {
       const { actor } = await authenticateSocket(this.ctx, this.tokens, req, url, CREDENTIALS);
       const record = await runningSandboxOf(this.ctx, actor, idOrName);
-      const first = pending.shift() ?? (await new Promise<{ data: RawData; isBinary: boolean }>((resolve) => (firstFrame = resolve)));
-      firstFrame = (f) => pending.push(f);
+      // Frames behind the first one can arrive in the same tick, before this function resumes:
+      // the waiter goes back to buffering as soon as it has its frame, never after.
+      const first =
+        pending.shift() ??
+        (await new Promise<{ data: RawData; isBinary: boolean }>((resolve) => {
+          firstFrame = (f) => {
+            firstFrame = undefined;
+            resolve(f);
+          };
+        }));
       if (first.isBinary) throw new Refusal(CloseCode.INVALID_REQUEST, 'InvalidRequest: the first frame must be a text {"type":"start",…} frame');
       const start = parseStart(toBuffer(first.data).toString('utf8'));
       if (typeof start === 'string') throw new Refusal(CloseCode.INVALID_REQUEST, `InvalidRequest: ${start}`);
