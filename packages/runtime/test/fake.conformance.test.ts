@@ -10,12 +10,14 @@ import { runProviderSuite } from '@pocketenv/runtime/conformance';
 import { FakeProvider } from '../src/fake/index';
 import { hostGitRepo } from './support/git-fixture';
 
-const stateDir = await mkdtemp(join(tmpdir(), 'pe-fake-conformance-'));
-afterAll(() => rm(stateDir, { recursive: true, force: true }));
+let stateDir: string | undefined;
+afterAll(async () => {
+  if (stateDir) await rm(stateDir, { recursive: true, force: true });
+});
 
 runProviderSuite({
   name: 'fake',
-  newProvider: () => new FakeProvider({ stateDir }),
+  newProvider: async () => new FakeProvider({ stateDir: (stateDir = await mkdtemp(join(tmpdir(), 'pe-fake-conformance-'))) }),
   base: 'host',
   gitRepo: hostGitRepo,
   skip: [
@@ -26,7 +28,7 @@ runProviderSuite({
     },
     {
       reason:
-        'the test mounts a read-only volume, which a symbolic link cannot enforce (refused with UnsupportedCapabilityError), and reads mounts at absolute paths that commands do not see; fake.volumes.test.ts covers read-write volumes',
+        'the test mounts a read-only volume, which a symbolic link cannot enforce (refused with UnsupportedCapabilityError), and reads mounts at absolute paths that commands do not see; fake.provider.test.ts covers read-write volumes and the refusals',
       tests: ['volumes: data lands in the host dir and survives stop and start'],
     },
   ],
