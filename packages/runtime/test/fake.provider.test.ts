@@ -118,6 +118,42 @@ describe('commands', () => {
     expect(missing.stderr.toString()).toBe('pocketenv: cannot enter /no/such/dir\n');
   });
 
+  it('are killed when they write endlessly beyond the output cap, with a note saying why', async () => {
+    const id = await running();
+    const r = await provider.exec(id, 'yes', { timeoutMs: 60_000 });
+    expect(r).toMatchObject({ truncated: true, timedOut: false });
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stdout.length).toBe(1024 * 1024);
+    expect(r.stderr.toString()).toContain('it wrote more than 64 MiB beyond the output cap');
+  });
+
+  it('stream with flow control: paused output is not read (the command waits) until resumed', async () => {
+    const id = await running();
+    const total = 16 * 1024 * 1024;
+    let got = 0;
+    const proc = await provider.execStream(id, `head -c ${total} /dev/zero`, { onStdout: (c) => (got += c.length) });
+    (proc as unknown as { pause(): void }).pause();
+    await new Promise((r) => setTimeout(r, 500));
+    const paused = got;
+    await new Promise((r) => setTimeout(r, 500));
+    expect(got).toBe(paused);
+    expect(got).toBeLessThan(total);
+    (proc as unknown as { resume(): void }).resume();
+    expect(await proc.wait()).toEqual({ exitCode: 0, timedOut: false });
+    expect(got).toBe(total);
+  });
+
+  it('take streamed stdin as it is written, each write settling once the pipe took it', async () => {
+    const id = await running();
+    let out = '';
+    const proc = await provider.execStream(id, 'cat', { onStdout: (c) => (out += c.toString()) });
+    await proc.writeStdin('first ');
+    await proc.writeStdin(Buffer.from('second'));
+    proc.closeStdin();
+    expect(await proc.wait()).toEqual({ exitCode: 0, timedOut: false });
+    expect(out).toBe('first second');
+  });
+
   it('are all ended by stop, even one that left the session', async () => {
     const id = await running();
     const args = `sleep 3011.${process.pid}`;

@@ -44,7 +44,7 @@ import type {
 import { SandboxMissingError, SandboxNotRunningError, UnknownBaseError } from '../provider/errors';
 import { assertResources, assertValidHostname, assertValidId } from '../common/create-spec';
 import { assertEnvNames, assertExecEnv } from '../common/env';
-import { collectExec, streamRunning } from '../common/exec-io';
+import { collectExec, streamRunning } from './exec-io';
 import { KeyedQueue } from '../common/keyed-queue';
 import { assertRepoUrl, cloneRepo } from '../common/repo';
 import { checkFiles, locate, readFileInRoot, sandboxPathComponents, writeFileInRoot, type FileRoot } from '../common/safe-path';

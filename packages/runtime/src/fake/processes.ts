@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { readProcStat } from '../common/proc-stat';
-import type { RunningExec } from '../common/exec-io';
+import type { RunningExec } from './exec-io';
 import { signalNumber } from '../local/command';
 
 /** The environment variable that marks a sandbox's processes. */

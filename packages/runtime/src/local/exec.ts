@@ -10,15 +10,19 @@
  * can be killed as a group without touching the caller's own process group.
  */
 import { spawn } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { collectExec, streamRunning, type RunningExec } from '../common/exec-io';
-import { readProcStat } from '../common/proc-stat';
 import type { ExecProcess, ExecResult, ExecStreamHandlers } from '../provider/types';
 import { signalNumber } from './command';
 import type { OciProcess } from './oci-config';
 import { execViaAgent } from './agent/client';
+
+export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
+
+/** After the command exits, how long background processes may keep its output pipes open. */
+const DRAIN_GRACE_MS = 300;
 
 export interface ExecTarget {
   /** Runtime argv for a given process.json. */
@@ -36,6 +40,27 @@ export interface ExecTarget {
   onAgentMissing?(): void;
 }
 
+interface RunningExec {
+  stdout: Readable;
+  stderr: Readable;
+  stdin: Writable;
+  exited: Promise<{ exitCode: number }>;
+  killTree(): Promise<void>;
+}
+
+interface ProcIds {
+  ppid: number;
+  pgid: number;
+  sid: number;
+}
+
+async function procIds(pid: number): Promise<ProcIds | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  if (!stat) return undefined;
+  // Fields after the parenthesised command: state ppid pgrp session …
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { ppid: Number(rest[1]), pgid: Number(rest[2]), sid: Number(rest[3]) };
+}
 
 /**
  * Kills one exec's process tree. `leader` is the runtime's exec process on the host;
@@ -49,7 +74,7 @@ export async function killSessionTree(leader: number, pids: () => Promise<number
   const sessions = new Set<number>();
   const main = pidFile ? Number((await readFile(pidFile, 'utf8').catch(() => '')).trim()) : 0;
   for (const pid of await pids()) {
-    const ids = await readProcStat(pid);
+    const ids = await procIds(pid);
     if (ids && (ids.ppid === leader || pid === main)) sessions.add(ids.sid);
   }
   for (let round = 0; round < 50; round++) {
@@ -61,7 +86,7 @@ export async function killSessionTree(leader: number, pids: () => Promise<number
       /* the runtime's exec process is gone */
     }
     for (const pid of await pids()) {
-      const ids = await readProcStat(pid);
+      const ids = await procIds(pid);
       if (ids && (sessions.has(ids.sid) || sessions.has(ids.pgid))) {
         found++;
         try {
@@ -123,6 +148,76 @@ async function launchRuntimeExec(target: ExecTarget, process_: OciProcess): Prom
   return { stdout: child.stdout!, stderr: child.stderr!, stdin: child.stdin!, exited, killTree };
 }
 
+/** Resolves once both output streams ended, or DRAIN_GRACE_MS after `exited`. */
+function drained(child: { stdout: Readable; stderr: Readable }, exited: Promise<unknown>): Promise<void> {
+  const ends = [child.stdout, child.stderr].map(
+    (s) => new Promise<void>((resolve) => (s.readableEnded || s.destroyed ? resolve() : s.once('close', () => resolve()))),
+  );
+  return new Promise<void>((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      if (timer) clearTimeout(timer);
+      resolve();
+    };
+    void Promise.all(ends).then(finish);
+    void exited.then(() => {
+      if (done) return;
+      timer = setTimeout(() => {
+        // A background process inherited the pipes; stop waiting for it.
+        child.stdout.destroy();
+        child.stderr.destroy();
+        finish();
+      }, DRAIN_GRACE_MS);
+    });
+  });
+}
+
+function armTimeout(timeoutMs: number | undefined, signal: AbortSignal | undefined, run: RunningExec, onTimeout: () => void) {
+  let timer: NodeJS.Timeout | undefined;
+  if (timeoutMs !== undefined && timeoutMs > 0) {
+    timer = setTimeout(() => {
+      onTimeout();
+      void run.killTree();
+    }, timeoutMs);
+  }
+  const onAbort = () => void run.killTree();
+  if (signal) {
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  }
+  return () => {
+    if (timer) clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+  };
+}
+
+/** Collects up to `limit` bytes of a stream; counts but drops the rest. */
+class BoundedBuffer {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  truncated = false;
+  constructor(private readonly limit: number) {}
+  push(chunk: Buffer) {
+    const room = this.limit - this.size;
+    if (chunk.length > room) {
+      this.truncated = true;
+      if (room > 0) {
+        this.chunks.push(chunk.subarray(0, room));
+        this.size += room;
+      }
+      return;
+    }
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+  }
+  toBuffer() {
+    return Buffer.concat(this.chunks, this.size);
+  }
+}
+
 /**
  * crun's own message when joining the sandbox's namespaces fails before the command starts.
  * Seen right after a (re)boot under heavy load; the command never ran, so trying again is safe.
@@ -149,7 +244,26 @@ async function runExecOnce(
   process_: OciProcess,
   opts: { stdin?: Uint8Array | string; maxOutputBytes?: number; timeoutMs?: number; signal?: AbortSignal },
 ): Promise<ExecResult> {
-  return collectExec(await launch(target, process_), opts);
+  const limit = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+  const stdout = new BoundedBuffer(limit);
+  const stderr = new BoundedBuffer(limit);
+  const run = await launch(target, process_);
+  let timedOut = false;
+  const disarm = armTimeout(opts.timeoutMs, opts.signal, run, () => (timedOut = true));
+  run.stdout.on('data', (c: Buffer) => stdout.push(c));
+  run.stderr.on('data', (c: Buffer) => stderr.push(c));
+  run.stdin.end(opts.stdin === undefined ? undefined : Buffer.from(opts.stdin));
+  const { exitCode } = await run.exited;
+  // Once the command has exited, what it left running in the background is not ours to kill.
+  disarm();
+  await drained(run, run.exited);
+  return {
+    stdout: stdout.toBuffer(),
+    stderr: stderr.toBuffer(),
+    exitCode,
+    truncated: stdout.truncated || stderr.truncated,
+    timedOut,
+  };
 }
 
 export async function streamExec(
@@ -158,5 +272,26 @@ export async function streamExec(
   handlers: ExecStreamHandlers,
   opts: { timeoutMs?: number; signal?: AbortSignal },
 ): Promise<ExecProcess> {
-  return streamRunning(await launch(target, process_), handlers, opts);
+  const run = await launch(target, process_);
+  let timedOut = false;
+  const disarm = armTimeout(opts.timeoutMs, opts.signal, run, () => (timedOut = true));
+  run.stdout.on('data', (c: Buffer) => handlers.onStdout?.(c));
+  run.stderr.on('data', (c: Buffer) => handlers.onStderr?.(c));
+  const done = run.exited.then(async ({ exitCode }) => {
+    disarm();
+    await drained(run, run.exited);
+    return { exitCode, timedOut };
+  });
+  return {
+    writeStdin(data) {
+      if (!run.stdin.writableEnded) run.stdin.write(Buffer.from(data));
+    },
+    closeStdin() {
+      if (!run.stdin.writableEnded) run.stdin.end();
+    },
+    kill() {
+      void run.killTree();
+    },
+    wait: () => done,
+  };
 }
