@@ -94,7 +94,7 @@ describe('errors become exit codes', () => {
   it('invalid input the server refuses (400 → 2), naming what to change', async () => {
     const r = await cli('create', 'cli-bad', '--provider', 'local', '--base', 'host');
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('provider local is not configured on this server; available: fake');
+    expect(r.stderr).toMatch(/^error: invalid request: provider.*local.*; (available|accepted): fake/m);
     const base = await cli('create', 'cli-bad', '--provider', 'fake', '--base', 'debian');
     expect(base.code).toBe(2);
     expect(base.stderr).toMatch(/unknown base "debian".*available: host/);

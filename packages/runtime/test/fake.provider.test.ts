@@ -31,6 +31,12 @@ async function sh(id: string, command: string): Promise<string> {
 }
 /** Host processes whose arguments are exactly `args`. */
 const count = (args: string) => Number(execFileSync('sh', ['-c', `ps -eo args= | grep -cxF -- '${args}' || true`]).toString().trim());
+/** Waits (up to 10 s) until `count(args)` is `n`: a process started in the background takes its arguments when it execs. */
+async function expectCount(args: string, n: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (count(args) !== n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  expect(count(args)).toBe(n);
+}
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'pe-fake-'));
@@ -158,7 +164,7 @@ describe('commands', () => {
     const id = await running();
     const args = `sleep 3011.${process.pid}`;
     await sh(id, `setsid ${args} >/dev/null 2>&1 < /dev/null & nohup ${args} >/dev/null 2>&1 &`);
-    expect(count(args)).toBe(2);
+    await expectCount(args, 2);
     await provider.stop(id);
     expect(count(args)).toBe(0);
   });
@@ -172,7 +178,7 @@ describe('a new provider on the same state dir', () => {
     await old.start('handover1');
     const args = `sleep 3012.${process.pid}`;
     await old.exec('handover1', `nohup ${args} >/dev/null 2>&1 &`);
-    expect(count(args)).toBe(1);
+    await expectCount(args, 1);
 
     const next = new FakeProvider({ stateDir });
     expect(await next.list()).toEqual([]);

@@ -42,8 +42,8 @@ describe('inspectArchive: ordinary archives pass', () => {
     expect(summary.unpackedBytes).toBe(9 * 512);
   });
 
-  it('accepts ./ prefixes, doubled slashes and links that stay inside', async () => {
-    await expect(inspect(gzipOf([file('./a//b.txt'), symlink('a/up', '../a/b.txt'), symlink('a/here', './b.txt')]))).resolves.toMatchObject({ entries: 3 });
+  it('accepts ./ prefixes and links that stay inside', async () => {
+    await expect(inspect(gzipOf([dir('./a/'), file('./a/b.txt'), symlink('a/up', '../a/b.txt'), symlink('a/here', './b.txt')]))).resolves.toMatchObject({ entries: 4 });
   });
 
   it('accepts links to anywhere for backups (any-target), as long as nothing is written through them', async () => {

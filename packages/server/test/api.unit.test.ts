@@ -180,7 +180,9 @@ describe('input errors are 4xx that say what to change, never 500', () => {
     expect(base.body.message).toMatch(/unknown base "debian" for provider fake; available: host/);
     const provider = await api.procedure('io.pocketenv.sandbox.createSandbox', undefined, { provider: 'local', base: 'host' });
     expect(provider.status).toBe(400);
-    expect(provider.body.message).toBe('provider local is not configured on this server; available: fake');
+    expect(provider.body.error).toBe('InvalidRequest');
+    // Names the provider asked for and the one this server has.
+    expect(provider.body.message).toMatch(/provider .*local.*; (available|accepted): fake/);
   });
 
   it('bad JSON, a limit out of range, a body that is too large', async () => {

@@ -150,6 +150,12 @@ export function runProviderSuite(opts: ProviderSuiteOptions): void {
     /** Counts processes whose command line is exactly `args` inside the sandbox. */
     const countProcs = async (id: string, args: string) =>
       Number((await sh(id, `ps -eo args= | grep -cxF -- '${args}' || true`)).trim());
+    /** Waits until `countProcs` is `n`: a process started in the background takes its arguments only when it execs. */
+    const untilProcs = async (id: string, args: string, n: number) => {
+      const deadline = Date.now() + 15_000;
+      while ((await countProcs(id, args)) !== n && Date.now() < deadline) await sleep(50);
+      expect(await countProcs(id, args)).toBe(n);
+    };
 
     let shared = '';
 
@@ -200,6 +206,7 @@ export function runProviderSuite(opts: ProviderSuiteOptions): void {
       expect((await sh(id, 'echo ok')).trim()).toBe('ok');
       // A long-running process must survive a second start (it is not a restart).
       await sh(id, `nohup ${nap(3001)} >/dev/null 2>&1 &`);
+      await untilProcs(id, nap(3001), 1);
       await provider.start(id);
       expect((await provider.observe(id)).state).toBe('running');
       expect(await countProcs(id, nap(3001))).toBe(1);
@@ -220,6 +227,7 @@ export function runProviderSuite(opts: ProviderSuiteOptions): void {
       await provider.start(id);
       await sh(id, 'echo kept > kept.txt && mkdir -p "$HOME/deep" && echo too > "$HOME/deep/f"');
       await sh(id, `nohup ${nap(3002)} >/dev/null 2>&1 &`);
+      await untilProcs(id, nap(3002), 1);
       await provider.stop(id);
       expect((await provider.observe(id)).state).toBe('stopped');
       await provider.stop(id);

@@ -61,16 +61,18 @@ export class ExecStreamRoute {
     try {
       const { actor } = await authenticateSocket(this.ctx, this.tokens, req, url, CREDENTIALS);
       const record = await runningSandboxOf(this.ctx, actor, idOrName);
-      // Frames behind the first one can arrive in the same tick, before this function resumes:
-      // the waiter goes back to buffering as soon as it has its frame, never after.
+      // Frames that arrive after the first but before this function resumes must queue, not
+      // resolve the promise again (they would be lost: stdin sent right after the start frame).
+      const queue = (f: { data: RawData; isBinary: boolean }) => void pending.push(f);
       const first =
         pending.shift() ??
         (await new Promise<{ data: RawData; isBinary: boolean }>((resolve) => {
           firstFrame = (f) => {
-            firstFrame = undefined;
+            firstFrame = queue;
             resolve(f);
           };
         }));
+      firstFrame = queue;
       if (first.isBinary) throw new Refusal(CloseCode.INVALID_REQUEST, 'InvalidRequest: the first frame must be a text {"type":"start",…} frame');
       const start = parseStart(toBuffer(first.data).toString('utf8'));
       if (typeof start === 'string') throw new Refusal(CloseCode.INVALID_REQUEST, `InvalidRequest: ${start}`);
