@@ -8,6 +8,18 @@ export interface OutStream {
   write(chunk: string | Uint8Array): boolean;
 }
 
+/** What the CLI reads and writes: the process's own (`processIo` in main.ts), or a test's. */
+export interface CliIo {
+  stdout: OutStream;
+  stderr: OutStream;
+  /** Streamed into `exec` when it is not a terminal; default: empty. */
+  stdin?: { isTTY?: boolean } & AsyncIterable<Uint8Array | string>;
+  /** Where every `POCKETENV_*` setting (API URL, token, data dir, colours) is read. */
+  env: NodeJS.ProcessEnv;
+  /** Ends the process at once; only for a second Ctrl+C during a graceful shutdown. Default: process.exit. */
+  hardExit?: (code: number) => void;
+}
+
 /** `--api-url` and `--token`, accepted by every command that talks to a server. */
 export interface ConnectionOptions {
   apiUrl?: string;
@@ -24,23 +36,27 @@ export class CliContext {
   readonly err: Colors;
   /** What the process exits with when the command returns normally. */
   exitCode = 0;
-  /** The process's stdin (streamed into `exec` when it is not a terminal). */
-  stdin: { isTTY?: boolean } & AsyncIterable<Uint8Array | string> = process.stdin;
+  readonly stdout: OutStream;
+  readonly stderr: OutStream;
+  /** Streamed into `exec` when it is not a terminal. */
+  readonly stdin: { isTTY?: boolean } & AsyncIterable<Uint8Array | string>;
+  readonly env: NodeJS.ProcessEnv;
+  /** Ends the process at once; only for a second Ctrl+C during a graceful shutdown. */
+  readonly hardExit: (code: number) => void;
 
-  constructor(
-    readonly stdout: OutStream,
-    readonly stderr: OutStream,
-    readonly env: NodeJS.ProcessEnv,
-    /** Ends the process at once; only for a second Ctrl+C during a graceful shutdown. */
-    readonly hardExit: (code: number) => void,
-  ) {
-    this.out = createColors(colorEnabled(stdout, env));
-    this.err = createColors(colorEnabled(stderr, env));
+  constructor(io: CliIo) {
+    this.stdout = io.stdout;
+    this.stderr = io.stderr;
+    this.stdin = io.stdin ?? emptyInput();
+    this.env = io.env;
+    this.hardExit = io.hardExit ?? ((code) => process.exit(code));
+    this.out = createColors(colorEnabled(this.stdout, this.env));
+    this.err = createColors(colorEnabled(this.stderr, this.env));
   }
 
-  /** A client from `--token`/`--api-url`, else the SDK's own defaults (env, token file). */
+  /** A client from `--token`/`--api-url`, else the SDK's own defaults read from this context's env (and token file). */
   client(opts: ConnectionOptions): Client {
-    return pocketenv.newClient(opts.token, { baseUrl: opts.apiUrl });
+    return pocketenv.newClient(opts.token, { baseUrl: opts.apiUrl, env: this.env });
   }
 
   /** Writes a line to stdout. */
@@ -77,3 +93,6 @@ export class CliContext {
     if (this.exitCode === 0) this.exitCode = code;
   }
 }
+
+/** No input at all: a piped-in stdin that is already closed. */
+async function* emptyInput(): AsyncGenerator<Uint8Array> {}

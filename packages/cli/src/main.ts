@@ -1,34 +1,37 @@
 /**
  * @module @pocketenv/cli
- * The `pocketenv` command. `main` is the only place that touches the process's exit.
+ * The `pocketenv` command. `main` runs one command line against the streams and environment
+ * it is given and returns the exit code; only `bin/pocketenv.js` ends the process.
  */
 import { CommanderError } from 'commander';
 import { commands } from './commands/index';
-import { CliContext } from './context';
+import { CliContext, type CliIo } from './context';
 import { ExitCode } from './errors';
 import { buildProgram } from './program';
 
+/** The real process's streams and environment. */
+export function processIo(): CliIo {
+  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, hardExit: (code) => process.exit(code) };
+}
+
 /**
- * Runs the CLI with `argv` (as `process.argv`: node, script, args…), sets `process.exitCode`
- * and returns it.
+ * Runs the CLI with `argv` (the arguments only, as `process.argv.slice(2)`) and resolves with
+ * the exit code. `io` defaults to the process's own streams and environment; tests pass their
+ * own (see {@link CliIo}).
  * @example
- * await main(['node', 'pocketenv', 'ls', '--json']);
+ * const code = await main(['ls', '--json']);
  */
-export async function main(argv: string[] = process.argv): Promise<number> {
-  const ctx = new CliContext(process.stdout, process.stderr, process.env, (code) => process.exit(code));
+export async function main(argv: string[] = process.argv.slice(2), io: CliIo = processIo()): Promise<number> {
+  const ctx = new CliContext(io);
   const program = buildProgram(ctx, commands);
-  let code: number;
   try {
-    await program.parseAsync(argv);
-    code = ctx.exitCode;
+    await program.parseAsync(argv, { from: 'user' });
+    return ctx.exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
       // commander has already printed the message (or the help / version).
-      code = error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
-    } else {
-      code = ctx.report(error);
+      return error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
     }
+    return ctx.report(error);
   }
-  process.exitCode = code;
-  return code;
 }

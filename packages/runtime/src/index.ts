@@ -3,9 +3,12 @@
  * The Provider contract, its conformance suite, and the providers.
  */
 export * from './provider/index';
+export { readProcStat, readProcStatSync, type ProcStat } from './shared/proc-stat';
 export { LocalProvider, type LocalProviderOptions } from './local/index';
 export { DockerProvider, type DockerProviderOptions } from './docker/index';
 export { connect as connectDocker, defaultEndpoint, engineAnswers, parseEndpoint, type DockerEndpoint } from './docker/connection';
+/** For tests and development only: no isolation (see src/fake/index.ts). */
+export { FakeProvider, type FakeProviderOptions } from './fake/index';
 export { BaseImages, UID_BASE, UID_COUNT } from './local/images/index';
 export { setupLocalHost, defaultImageDir, DEFAULT_BASES } from './local/setup';
 export { checkHost, assertHostReady } from './local/host-check';

@@ -42,6 +42,11 @@ export interface ClientOptions {
    * `describeServer` (fetched once per client); a wrong key makes every sealed value a 400.
    */
   publicKey?: string;
+  /**
+   * Where the `POCKETENV_*` defaults above (and the token's) are read from.
+   * @default process.env
+   */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -64,9 +69,10 @@ export interface ClientOptions {
  * const other = pocketenv.newClient('tok_…', { baseUrl: 'http://10.0.0.5:8789' });
  */
 export function newClient(token?: string, options: ClientOptions = {}): Client {
-  const baseUrl = trimSlash(options.baseUrl ?? nonEmpty(process.env.POCKETENV_API_URL) ?? DEFAULT_BASE_URL);
-  const storageUrl = trimSlash(options.storageUrl ?? nonEmpty(process.env.POCKETENV_STORAGE_URL) ?? baseUrl);
-  const client: Client = { baseUrl, storageUrl, token: nonEmpty(token) ?? nonEmpty(process.env.POCKETENV_TOKEN) ?? readTokenFile() };
+  const env = options.env ?? process.env;
+  const baseUrl = trimSlash(options.baseUrl ?? nonEmpty(env.POCKETENV_API_URL) ?? DEFAULT_BASE_URL);
+  const storageUrl = trimSlash(options.storageUrl ?? nonEmpty(env.POCKETENV_STORAGE_URL) ?? baseUrl);
+  const client: Client = { baseUrl, storageUrl, token: nonEmpty(token) ?? nonEmpty(env.POCKETENV_TOKEN) ?? readTokenFile(env) };
   const publicKey = nonEmpty(options.publicKey);
   return publicKey === undefined ? client : { ...client, publicKey };
 }
@@ -77,14 +83,14 @@ export function newClient(token?: string, options: ClientOptions = {}): Client {
  * @example
  * console.log(pocketenv.tokenFilePath()); // /root/.pocketenv/token.json
  */
-export function tokenFilePath(): string {
-  return join(nonEmpty(process.env.POCKETENV_DATA_DIR) ?? join(homedir(), '.pocketenv'), 'token.json');
+export function tokenFilePath(env: NodeJS.ProcessEnv = process.env): string {
+  return join(nonEmpty(env.POCKETENV_DATA_DIR) ?? join(nonEmpty(env.HOME) ?? homedir(), '.pocketenv'), 'token.json');
 }
 
-function readTokenFile(): string | undefined {
+function readTokenFile(env: NodeJS.ProcessEnv): string | undefined {
   let text: string;
   try {
-    text = readFileSync(tokenFilePath(), 'utf8');
+    text = readFileSync(tokenFilePath(env), 'utf8');
   } catch {
     return undefined; // no file: not logged in, which the server will say (401)
   }

@@ -3,10 +3,17 @@
  * A real server for tests: a fresh temporary data directory, a random port, the real
  * providers. `close()` deletes every sandbox it holds (whoever owns it), shuts the server
  * down and removes the data directory.
+ *
+ * `startTestServer({ providers: 'fake' })` runs it on the fake provider instead (no root,
+ * no images, NO ISOLATION: commands are the test process's own children; see
+ * @pocketenv/runtime's src/fake). This entry point is the only way to select it: no server
+ * setting or environment variable does, so an operator cannot run sandboxes unisolated by
+ * accident.
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { FakeProvider, type Provider } from '@pocketenv/runtime';
 import { createActorToken, revokeToken } from './admin';
 import type { ServerOptions } from './config';
 import type { IssuedToken } from './identity/actors';
@@ -22,12 +29,18 @@ export interface TestServer extends RunningServer {
   revokeToken(token: string): Promise<boolean>;
 }
 
-export async function startTestServer(opts: Partial<ServerOptions> = {}): Promise<TestServer> {
+export interface TestServerOptions extends Omit<Partial<ServerOptions>, 'providers'> {
+  /** The providers; `'fake'`: one FakeProvider (bases: `host`) with its trees in `<dataDir>/runtime/fake`. */
+  providers?: Provider[] | 'fake';
+}
+
+export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const ownDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'pocketenv-test-')));
+  const providers = opts.providers === 'fake' ? [new FakeProvider({ stateDir: path.join(dataDir, 'runtime', 'fake') })] : opts.providers;
   let started;
   try {
-    started = await launch({ port: 0, host: '127.0.0.1', ...opts, dataDir });
+    started = await launch({ port: 0, host: '127.0.0.1', ...opts, providers, dataDir });
   } catch (err) {
     if (ownDir) await fs.rm(dataDir, { recursive: true, force: true });
     throw err;

@@ -10,7 +10,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { ServerOptions } from '../src/config';
-import { startTestServer, type TestServer } from '@pocketenv/server/testing';
+import { startTestServer, type TestServer, type TestServerOptions } from '@pocketenv/server/testing';
 
 export interface Reply<T = any> {
   status: number;
@@ -261,7 +261,7 @@ export async function mountsUnder(dir: string): Promise<string[]> {
  * Starts a test server with some environment variables set only while it reads its
  * configuration (limits, quotas…), so other tests in the worker never see them.
  */
-export async function startTestServerWithEnv(env: Record<string, string>, opts: Partial<ServerOptions> = {}): Promise<TestServer> {
+export async function startTestServerWithEnv(env: Record<string, string>, opts: TestServerOptions = {}): Promise<TestServer> {
   const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
   Object.assign(process.env, env);
   try {

@@ -2,16 +2,15 @@
  * Where `secret put`, `tailscale put` and `file put` get their values: piped stdin, or a prompt
  * that does not echo when stdin is a terminal. Secret values are never taken from the command
  * line, where they would end up in shell history and `ps`.
- *
- * NOTE: reads process.stdin directly: CliContext has no stdin (yet).
+ * Piped input comes from the context's stdin; the hidden prompt needs the real terminal.
  */
 import { CLIError, ExitCode } from '../errors';
 import type { CliContext } from '../context';
 
 /** Everything piped to stdin, as bytes. */
-export async function readPipedStdin(): Promise<Buffer> {
+export async function readPipedStdin(ctx: CliContext): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  for await (const chunk of ctx.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk));
   return Buffer.concat(chunks);
 }
 
@@ -20,14 +19,14 @@ export async function readPipedStdin(): Promise<Buffer> {
  * hidden prompt on a terminal.
  */
 export async function readSecretValue(ctx: CliContext, label: string): Promise<string> {
-  const value = process.stdin.isTTY ? await promptHidden(ctx, label) : (await readPipedStdin()).toString('utf8').replace(/\s+$/, '');
+  const value = ctx.stdin.isTTY ? await promptHidden(ctx, label) : (await readPipedStdin(ctx)).toString('utf8').replace(/\s+$/, '');
   if (value === '') {
     throw new CLIError(`no ${label.toLowerCase()} given`, ExitCode.USAGE, 'pipe it in (e.g. `printf %s "$VALUE" | pocketenv …`) or type it at the prompt');
   }
   return value;
 }
 
-/** Reads a line from the terminal without echoing it (Ctrl+C cancels). */
+/** Reads a line from the terminal without echoing it (Ctrl+C cancels). Only when stdin is the process's terminal. */
 function promptHidden(ctx: CliContext, label: string): Promise<string> {
   const stdin = process.stdin;
   ctx.stderr.write(`${label}: `);

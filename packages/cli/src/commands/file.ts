@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { type SandboxFile, files } from '@pocketenv/sdk';
 import { defineCommand } from '../command';
+import type { CliContext } from '../context';
 import { CLIError, ExitCode } from '../errors';
 import { renderTable } from '../output/table';
 import { ago } from '../output/time';
@@ -24,7 +25,7 @@ const putFile = defineCommand<{ sandbox: string; path: string; localPath?: strin
     '  cat config.json | pocketenv file put my-box /etc/app/config.json',
   ].join('\n'),
   async run(ctx, args, opts) {
-    const content = await fileContent(args.localPath);
+    const content = await fileContent(ctx, args.localPath);
     const sb = await findSandbox(ctx.client(opts), args.sandbox);
     const file = await ctx.spin(`Writing ${args.path}`, () => files.write(sb, args.path, content));
     if (opts.json) return ctx.json(file);
@@ -32,7 +33,7 @@ const putFile = defineCommand<{ sandbox: string; path: string; localPath?: strin
   },
 });
 
-async function fileContent(localPath: string | undefined): Promise<Uint8Array> {
+async function fileContent(ctx: CliContext, localPath: string | undefined): Promise<Uint8Array> {
   if (localPath !== undefined) {
     try {
       return await readFile(localPath);
@@ -40,10 +41,10 @@ async function fileContent(localPath: string | undefined): Promise<Uint8Array> {
       throw new CLIError(`cannot read ${localPath}: ${(error as Error).message}`, ExitCode.USAGE);
     }
   }
-  if (process.stdin.isTTY) {
+  if (ctx.stdin.isTTY) {
     throw new CLIError('no content given', ExitCode.USAGE, 'name a local file, or pipe the content: `cat app.env | pocketenv file put <sandbox> <path>`');
   }
-  return readPipedStdin();
+  return readPipedStdin(ctx);
 }
 
 const listFiles = defineCommand<{ sandbox: string }, { json?: boolean }>({

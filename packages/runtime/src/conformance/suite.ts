@@ -6,6 +6,12 @@
  * Tests have stable names (CONFORMANCE_TESTS) so a provider can skip one with a
  * reason; skips are printed loudly. Capability-specific tests run when the
  * provider declares the capability, and check UnsupportedCapabilityError when not.
+ *
+ * Each test checks one thing and assumes no more than it needs: commands use paths
+ * relative to their working directory (or $HOME) unless the test is about the
+ * sandbox's own view of its filesystem, and what a command wrote is checked through
+ * the provider's `readFile`. Process counts (`ps`) match arguments unique to this
+ * run, since a provider may share its process table with the host.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -54,6 +60,7 @@ export const CONFORMANCE_TESTS = [
   'create is idempotent and leaves the sandbox stopped',
   'create refuses an unknown base with UnknownBaseError',
   'start runs the sandbox and start again keeps it running',
+  'commands see the sandbox as their root filesystem, as root, with its hostname',
   'stop ends every process, keeps files, and is safe to repeat',
   'delete removes the sandbox and is safe to repeat',
   'concurrent lifecycle calls on one id settle consistently',
@@ -121,6 +128,9 @@ export function runProviderSuite(opts: ProviderSuiteOptions): void {
     let counter = 0;
 
     const newId = () => `cf${tag}${(counter++).toString(36)}`;
+    /** `sleep <n>.<run>`: arguments no other process on the machine has (see countProcs). */
+    const runFraction = String(100 + (randomBytes(2).readUInt16BE(0) % 900));
+    const nap = (n: number) => `sleep ${n}.${runFraction}`;
     const spec = (id: string, extra: Partial<CreateSpec> = {}): CreateSpec => ({ id, hostname: `box-${id}`, base, resources, ...extra });
     const createSandbox = async (extra: Partial<CreateSpec> = {}) => {
       const id = newId();
@@ -142,6 +152,12 @@ export function runProviderSuite(opts: ProviderSuiteOptions): void {
     /** Counts processes whose command line is exactly `args` inside the sandbox. */
     const countProcs = async (id: string, args: string) =>
       Number((await sh(id, `ps -eo args= | grep -cxF -- '${args}' || true`)).trim());
+    /** Waits until `countProcs` is `n`: a process started in the background takes its arguments only when it execs. */
+    const untilProcs = async (id: string, args: string, n: number) => {
+      const deadline = Date.now() + 15_000;
+      while ((await countProcs(id, args)) !== n && Date.now() < deadline) await sleep(50);
+      expect(await countProcs(id, args)).toBe(n);
+    };
 
     let shared = '';
 
@@ -190,26 +206,38 @@ export function runProviderSuite(opts: ProviderSuiteOptions): void {
       await provider.start(id);
       expect((await provider.observe(id)).state).toBe('running');
       expect((await sh(id, 'echo ok')).trim()).toBe('ok');
-      expect((await sh(id, 'hostname')).trim()).toBe(`box-${id}`);
       // A long-running process must survive a second start (it is not a restart).
-      await sh(id, 'nohup sleep 3001 >/dev/null 2>&1 &');
+      await sh(id, `nohup ${nap(3001)} >/dev/null 2>&1 &`);
+      await untilProcs(id, nap(3001), 1);
       await provider.start(id);
       expect((await provider.observe(id)).state).toBe('running');
-      expect(await countProcs(id, 'sleep 3001')).toBe(1);
+      expect(await countProcs(id, nap(3001))).toBe(1);
+    });
+
+    test('commands see the sandbox as their root filesystem, as root, with its hostname', async () => {
+      const id = await createSandbox();
+      await provider.start(id);
+      await provider.writeFiles(id, [{ path: '/workspace/seen.txt', content: Buffer.from('seen') }]);
+      expect(await sh(id, 'pwd; cat /workspace/seen.txt')).toBe('/workspace\nseen');
+      expect((await provider.exec(id, 'pwd', { cwd: '/tmp' })).stdout.toString()).toBe('/tmp\n');
+      expect((await sh(id, 'echo $HOME; id -u')).trim()).toBe('/root\n0');
+      expect((await sh(id, 'hostname')).trim()).toBe(`box-${id}`);
     });
 
     test('stop ends every process, keeps files, and is safe to repeat', async () => {
       const id = await createSandbox();
       await provider.start(id);
-      await sh(id, 'echo kept > /workspace/kept.txt && mkdir -p /root/deep && echo too > /root/deep/f');
-      await sh(id, 'nohup sleep 3002 >/dev/null 2>&1 &');
+      await sh(id, 'echo kept > kept.txt && mkdir -p "$HOME/deep" && echo too > "$HOME/deep/f"');
+      await sh(id, `nohup ${nap(3002)} >/dev/null 2>&1 &`);
+      await untilProcs(id, nap(3002), 1);
       await provider.stop(id);
       expect((await provider.observe(id)).state).toBe('stopped');
       await provider.stop(id);
       expect((await provider.observe(id)).state).toBe('stopped');
       await provider.start(id);
-      expect(await sh(id, 'cat /workspace/kept.txt /root/deep/f')).toBe('kept\ntoo\n');
-      expect(await countProcs(id, 'sleep 3002')).toBe(0);
+      expect(await sh(id, 'cat kept.txt "$HOME/deep/f"')).toBe('kept\ntoo\n');
+      expect((await provider.readFile(id, '/root/deep/f')).toString()).toBe('too\n');
+      expect(await countProcs(id, nap(3002))).toBe(0);
     });
 
     test('delete removes the sandbox and is safe to repeat', async () => {
@@ -227,7 +255,7 @@ export function runProviderSuite(opts: ProviderSuiteOptions): void {
       created.add(running);
       await provider.create(spec(running));
       await provider.start(running);
-      expect(await sh(running, 'ls -A /workspace | wc -l')).toBe('0\n');
+      expect(await sh(running, 'ls -A | wc -l')).toBe('0\n');
     });
 
     test('concurrent lifecycle calls on one id settle consistently', async () => {
@@ -314,12 +342,16 @@ export function runProviderSuite(opts: ProviderSuiteOptions): void {
     });
 
     test('exec runs in /workspace with the sandbox env, and honours cwd and env', async () => {
-      expect((await sh(shared, 'pwd')).trim()).toBe('/workspace');
+      await sh(shared, 'echo in-workspace > cwd-probe.txt');
+      expect((await provider.readFile(shared, '/workspace/cwd-probe.txt')).toString()).toBe('in-workspace\n');
       expect((await sh(shared, 'echo "$SUITE_A:$SUITE_B"')).trim()).toBe('from-start:start');
-      const r = await provider.exec(shared, 'echo "$SUITE_A:$SUITE_B:$EXTRA"; pwd; command -v ls', { cwd: '/tmp', env: { SUITE_B: 'exec', EXTRA: 'x y' } });
-      expect(r.stdout.toString().split('\n').slice(0, 2)).toEqual(['from-start:exec:x y', '/tmp']);
+      const r = await provider.exec(shared, 'echo "$SUITE_A:$SUITE_B:$EXTRA"; echo in-tmp > cwd-probe.txt; command -v ls', { cwd: '/tmp', env: { SUITE_B: 'exec', EXTRA: 'x y' } });
+      expect(r.exitCode, r.stderr.toString()).toBe(0);
+      expect(r.stdout.toString().split('\n')[0]).toBe('from-start:exec:x y');
       expect(r.stdout.toString()).toMatch(/\/ls\n$/);
-      expect((await sh(shared, 'echo $HOME; id -u')).trim()).toBe('/root\n0');
+      expect((await provider.readFile(shared, '/tmp/cwd-probe.txt')).toString()).toBe('in-tmp\n');
+      // The extra env was for that command only.
+      expect((await sh(shared, 'echo "$SUITE_B:${EXTRA:-unset}"')).trim()).toBe('start:unset');
     });
 
     test('exec bounds large output and flags truncation', async () => {
@@ -346,11 +378,11 @@ export function runProviderSuite(opts: ProviderSuiteOptions): void {
     });
 
     test('exec timeout kills the whole process tree', async () => {
-      const r = await provider.exec(shared, 'sleep 3003 & (sleep 3003 &); sh -c "sleep 3003" & echo started; sleep 3003', { timeoutMs: 1500 });
+      const r = await provider.exec(shared, `${nap(3003)} & (${nap(3003)} &); sh -c "${nap(3003)}" & echo started; ${nap(3003)}`, { timeoutMs: 1500 });
       expect(r.timedOut).toBe(true);
       expect(r.exitCode).not.toBe(0);
       expect(r.stdout.toString()).toBe('started\n');
-      expect(await countProcs(shared, 'sleep 3003')).toBe(0);
+      expect(await countProcs(shared, nap(3003))).toBe(0);
       const fast = await provider.exec(shared, 'echo quick', { timeoutMs: 60_000 });
       expect(fast.timedOut).toBe(false);
       expect(fast.stdout.toString()).toBe('quick\n');
@@ -358,13 +390,13 @@ export function runProviderSuite(opts: ProviderSuiteOptions): void {
 
     test('exec abort signal ends the command', async () => {
       const ac = new AbortController();
-      const pending = provider.exec(shared, 'sleep 3004 & sleep 3004', { signal: ac.signal });
+      const pending = provider.exec(shared, `${nap(3004)} & ${nap(3004)}`, { signal: ac.signal });
       await sleep(700);
       ac.abort();
       const r = await pending;
       expect(r.exitCode).not.toBe(0);
       expect(r.timedOut).toBe(false);
-      expect(await countProcs(shared, 'sleep 3004')).toBe(0);
+      expect(await countProcs(shared, nap(3004))).toBe(0);
     });
 
     test('execStream delivers output as produced, takes stdin, returns the exit code', async () => {
@@ -397,16 +429,16 @@ export function runProviderSuite(opts: ProviderSuiteOptions): void {
     });
 
     test('execStream kill and timeout end the process tree', async () => {
-      const killed = await provider.execStream(shared, 'sleep 3005 & sleep 3005', {});
+      const killed = await provider.execStream(shared, `${nap(3005)} & ${nap(3005)}`, {});
       await sleep(500);
       killed.kill();
       const k = await killed.wait();
       expect(k.exitCode).not.toBe(0);
       expect(k.timedOut).toBe(false);
-      const timed = await provider.execStream(shared, 'sleep 3005 & sleep 3005', {}, { timeoutMs: 1000 });
+      const timed = await provider.execStream(shared, `${nap(3005)} & ${nap(3005)}`, {}, { timeoutMs: 1000 });
       const t = await timed.wait();
       expect(t.timedOut).toBe(true);
-      expect(await countProcs(shared, 'sleep 3005')).toBe(0);
+      expect(await countProcs(shared, nap(3005))).toBe(0);
     });
 
     test('execStream pause stops delivering output until resume', async () => {
@@ -430,18 +462,21 @@ export function runProviderSuite(opts: ProviderSuiteOptions): void {
       await provider.writeFiles(shared, [
         { path: '/workspace/rt/deep/data.bin', content },
         { path: '/workspace/rt/run.sh', content: Buffer.from('#!/bin/sh\necho ran\n'), mode: 0o755 },
+        { path: '/workspace/rt/plain.txt', content: Buffer.from('plain') },
         { path: '/tmp/rt-plain.txt', content: Buffer.from('plain') },
       ]);
       expect((await provider.readFile(shared, '/workspace/rt/deep/data.bin')).equals(content)).toBe(true);
-      expect((await sh(shared, '/workspace/rt/run.sh')).trim()).toBe('ran');
-      expect((await sh(shared, 'stat -c "%a %u" /workspace/rt/run.sh /tmp/rt-plain.txt')).trim()).toBe('755 0\n644 0');
-      const sum = (await sh(shared, 'sha256sum /workspace/rt/deep/data.bin')).split(' ')[0];
+      expect((await sh(shared, './rt/run.sh')).trim()).toBe('ran');
+      // Written files belong to the user commands run as (the sandbox's root).
+      const uid = (await sh(shared, 'id -u')).trim();
+      expect((await sh(shared, 'stat -c "%a %u" rt/run.sh rt/plain.txt')).trim()).toBe(`755 ${uid}\n644 ${uid}`);
+      const sum = (await sh(shared, 'sha256sum rt/deep/data.bin')).split(' ')[0];
       const { createHash } = await import('node:crypto');
       expect(sum).toBe(createHash('sha256').update(content).digest('hex'));
       // Overwrite replaces; a file written inside is readable from outside.
       await provider.writeFiles(shared, [{ path: '/tmp/rt-plain.txt', content: Buffer.from('v2') }]);
       expect((await provider.readFile(shared, '/tmp/rt-plain.txt')).toString()).toBe('v2');
-      await sh(shared, 'printf "inside" > /workspace/rt/inside.txt');
+      await sh(shared, 'printf "inside" > rt/inside.txt');
       expect((await provider.readFile(shared, '/workspace/rt/inside.txt')).toString()).toBe('inside');
     });
 
@@ -458,7 +493,7 @@ export function runProviderSuite(opts: ProviderSuiteOptions): void {
         ]),
         PathEscapeError,
       );
-      expect(await sh(shared, 'test -e /workspace/batch-good.txt && echo yes || echo no')).toBe('no\n');
+      expect(await sh(shared, 'test -e batch-good.txt && echo yes || echo no')).toBe('no\n');
     });
 
     test('writeFiles never follows a sandbox symlink out of the sandbox', async () => {
@@ -468,7 +503,7 @@ export function runProviderSuite(opts: ProviderSuiteOptions): void {
       const secret = `host-only-${randomBytes(8).toString('hex')}`;
       await writeFile(hostFile, secret);
       try {
-        await sh(shared, `mkdir -p /workspace/ln && ln -sfn ${hostFile} /workspace/ln/abs && ln -sfn ../../../../../../../..${hostFile} /workspace/ln/rel && ln -sfn ${dir} /workspace/ln/dir`);
+        await sh(shared, `mkdir -p ln && ln -sfn ${hostFile} ln/abs && ln -sfn ../../../../../../../..${hostFile} ln/rel && ln -sfn ${dir} ln/dir`);
         for (const path of ['/workspace/ln/abs', '/workspace/ln/rel', '/workspace/ln/dir/host-secret.txt']) {
           // Reading must never return the host's file: either the sandbox's view or a refusal.
           const read = await provider.readFile(shared, path).then(
@@ -541,12 +576,12 @@ export function runProviderSuite(opts: ProviderSuiteOptions): void {
         for (const [path, content] of Object.entries(repo.files)) {
           expect((await provider.readFile(id, `/workspace/${path}`)).toString()).toBe(content);
         }
-        expect((await sh(id, 'git -C /workspace rev-parse --is-inside-work-tree')).trim()).toBe('true');
+        expect((await sh(id, 'git rev-parse --is-inside-work-tree')).trim()).toBe('true');
         // A restart does not clone again (and does not fail on the non-empty workspace).
-        await sh(id, 'echo local-change > /workspace/local.txt');
+        await sh(id, 'echo local-change > local.txt');
         await provider.stop(id);
         await provider.start(id, { repo: repo.url });
-        expect(await sh(id, 'cat /workspace/local.txt; ls /workspace | wc -l')).toBe(`local-change\n${Object.keys(repo.files).length + 1}\n`);
+        expect(await sh(id, 'cat local.txt; ls | wc -l')).toBe(`local-change\n${Object.keys(repo.files).length + 1}\n`);
 
         const bad = await createSandbox();
         const err = await rejectsWith(provider.start(bad, { repo: repo.badUrl }), ProviderError);
@@ -571,7 +606,7 @@ export function runProviderSuite(opts: ProviderSuiteOptions): void {
         pty.write('stty size\n');
         await pty.waitFor(/40 120/);
         // Ctrl+C reaches the foreground job inside the sandbox, not the runtime's process on the host.
-        pty.write('sleep 3007\n');
+        pty.write(`${nap(3007)}\n`);
         await sleep(300);
         pty.write('\x03');
         pty.write('echo "after-$((40+2))"\n');
@@ -582,14 +617,17 @@ export function runProviderSuite(opts: ProviderSuiteOptions): void {
         pty.kill();
         await term.dispose();
       }
-      expect(await countProcs(shared, 'sleep 3007')).toBe(0);
+      expect(await countProcs(shared, nap(3007))).toBe(0);
     });
 
     test('undeclared capabilities throw UnsupportedCapabilityError', async () => {
       const checks: Partial<Record<Capability, (id: string) => Promise<unknown>>> = {
         exec: (id) => provider.exec(id, 'true'),
         execStream: (id) => provider.execStream(id, 'true', {}),
-        files: (id) => provider.readFile(id, '/etc/hostname'),
+        files: async (id) => {
+          await provider.writeFiles(id, [{ path: '/workspace/capability-probe.txt', content: Buffer.from('probe') }]);
+          expect((await provider.readFile(id, '/workspace/capability-probe.txt')).toString()).toBe('probe');
+        },
         terminal: async (id) => (await provider.terminalCommand(id, { cols: 80, rows: 24 })).dispose(),
         stopStart: async (id) => {
           await provider.stop(id);

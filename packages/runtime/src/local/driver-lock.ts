@@ -5,24 +5,14 @@
  * (pid + kernel start time, which survives pid reuse) and a second live process is
  * refused. A dead driver's lock is simply taken over: that is the crash case.
  */
-import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { processStartTime } from '../shared/proc-stat';
 import { HostNotReadyError } from '../provider/errors';
 import { writeJsonAtomic } from './store';
 
 interface LockRecord {
   pid: number;
   startTime: string;
-}
-
-/** Field 22 of /proc/<pid>/stat: start time in clock ticks since boot. */
-export function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
 }
 
 export async function acquireDriverLock(lockPath: string, stateDir: string): Promise<void> {

@@ -10,7 +10,8 @@
 import type { LocalContext } from './context';
 import { mustRun } from './command';
 import { findBinary, type ContainerState } from './oci-runtime';
-import { assertValidHostname, containerIdOf } from './paths';
+import { assertValidHostname } from '../shared/sandbox-input';
+import { containerIdOf } from './paths';
 import { readSpec, writeJsonAtomic } from './store';
 import { SandboxMissingError } from '../provider/errors';
 

@@ -4,10 +4,9 @@
  * root over a cached Debian base, cgroup limits, seccomp and catatonit as PID 1.
  *
  * This class only sequences; the work lives in lifecycle.ts (create/start/stop/
- * delete), exec.ts, safe-path.ts (files), reconcile.ts (what exists, crash
- * recovery), repo.ts and the network/ and images/ modules.
+ * delete), exec.ts, ../shared/safe-path.ts (files), reconcile.ts (what exists, crash
+ * recovery), ../shared/repo.ts and the network/ and images/ modules.
  */
-import { readFileSync } from 'node:fs';
 import { lstat, mkdir } from 'node:fs/promises';
 import type {
   BaseInfo,
@@ -29,13 +28,13 @@ import { HostNotReadyError, ProviderError, SandboxMissingError, SandboxNotRunnin
 import { isMounted } from './overlay';
 import { cgroupLayout, sandboxPids } from './cgroups';
 import type { LocalContext } from './context';
-import { acquireDriverLock, processStartTime } from './driver-lock';
+import { acquireDriverLock } from './driver-lock';
+import { isSameLiveProcess, processStartTime } from '../shared/proc-stat';
 import { runExec, streamExec, type ExecTarget } from './exec';
 import { checkHost, describeProblems } from './host-check';
 import { BaseImages } from './images/index';
 import {
   bootSandbox,
-  checkFiles,
   createSandbox,
   destroySandbox,
   requireSpec,
@@ -45,11 +44,12 @@ import {
 import { SandboxNetworks } from './network/index';
 import { baseEnv, envList, processSpec, SANDBOX_UID_BASE, WORKSPACE } from './oci-config';
 import { findBinary, OciRuntime, pickRuntime, type ContainerState } from './oci-runtime';
-import { assertValidId, containerIdOf, StatePaths } from './paths';
+import { KeyedQueue } from '../shared/keyed-queue';
+import { assertValidId, checkExecEnv, checkFiles } from '../shared/sandbox-input';
+import { containerIdOf, StatePaths } from './paths';
 import { observeAll, observeOne, reconcile } from './reconcile';
 import { assertRepoUrl, cloneRepo } from '../shared/repo';
-import { checkExecEnv } from '../shared/sandbox-input';
-import { locate, readFileInRoot, sandboxPathComponents, writeFileInRoot, type FileRoot } from './safe-path';
+import { locate, readFileInRoot, sandboxPathComponents, writeFileInRoot, type FileRoot } from '../shared/safe-path';
 import { mountedVolumes, readStart, type SavedStart } from './store';
 import { LOGIN_SHELL, terminalCommand } from './terminal';
 import { launchAgent } from './agent/index';
@@ -61,15 +61,7 @@ const AGENT_RELAUNCH_MS = 5000;
  * Whether a remembered init is still that very process, alive: same kernel start time (pid
  * reuse changes it) and not a zombie (a killed init stays in /proc until it is reaped).
  */
-function stillRunning(known: { pid: number; startTime: string }): boolean {
-  try {
-    const stat = readFileSync(`/proc/${known.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19] === known.startTime && fields[0] !== 'Z' && fields[0] !== 'X';
-  } catch {
-    return false;
-  }
-}
+const stillRunning = isSameLiveProcess;
 /** POCKETENV_EXEC_AGENT=0 sends every exec through the OCI runtime's exec (for comparison and debugging). */
 const AGENT_ENABLED = process.env.POCKETENV_EXEC_AGENT !== '0';
 
@@ -106,7 +98,7 @@ export class LocalProvider implements Provider {
   private readonly preferredRuntime?: 'crun' | 'runc';
   private ctxPromise?: Promise<LocalContext>;
   /** Lifecycle operations on one id run one at a time. */
-  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly queues = new KeyedQueue();
   /** env/volumes per running sandbox, so exec does not re-read start.json. */
   private readonly startCache = new Map<string, SavedStart>();
   /** Hostname per sandbox seen by exec (spec.json read once, not per exec). */
@@ -180,13 +172,7 @@ export class LocalProvider implements Provider {
 
   /** Runs `op` after every earlier lifecycle operation on `id` has finished. */
   private serialized<T>(id: string, op: () => Promise<T>): Promise<T> {
-    const prev = this.queues.get(id) ?? Promise.resolve();
-    const next = prev.catch(() => undefined).then(op);
-    this.queues.set(id, next);
-    void next.finally(() => {
-      if (this.queues.get(id) === next) this.queues.delete(id);
-    }).catch(() => undefined);
-    return next;
+    return this.queues.run(id, op);
   }
 
   async probe(): Promise<{ available: boolean; reason?: string }> {

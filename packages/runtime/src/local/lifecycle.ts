@@ -18,10 +18,10 @@ import { removeSandboxCgroups, sandboxPids } from './cgroups';
 import { baseEnv, envList, sandboxConfig, SANDBOX_UID_BASE, DEFAULT_CAPABILITIES } from './oci-config';
 import { createDiskImage, detachLoopsUnder, mountDisk, unmountDisk } from './disk';
 import { mountOverlay, prepareOverlayDirs, removeMountPoint, unmountAll, type OverlayDirs } from './overlay';
-import { assertValidHostname, assertValidId, cgroupsPathOf, containerIdOf, type SandboxPaths } from './paths';
+import { assertResources, assertValidHostname, assertValidId, checkEnvNames, checkVolumes } from '../shared/sandbox-input';
+import { cgroupsPathOf, containerIdOf, type SandboxPaths } from './paths';
 import { defaultSeccompProfile } from './seccomp';
 import { readSpec, readStart, writeJsonAtomic, writeStart, type SavedSpec, type SavedStart } from './store';
-import { assertResources, checkEnvNames, checkVolumes } from '../shared/sandbox-input';
 import { launchAgent, prepareAgent, removeAgentDir } from './agent/index';
 import { toolsMount } from './tools/mount';
 

@@ -9,19 +9,11 @@
  * sandbox claims about its processes is only used to pick which of its OWN processes to kill.
  */
 import { readFile } from 'node:fs/promises';
+import { readProcStat } from '../shared/proc-stat';
 
-interface ProcIds {
-  ppid: number;
-  pgid: number;
-  sid: number;
-}
-
-async function procIds(pid: number): Promise<ProcIds | undefined> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
-  if (!stat) return undefined;
-  // Fields after the parenthesised command: state ppid pgrp session …
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { ppid: Number(rest[1]), pgid: Number(rest[2]), sid: Number(rest[3]) };
+/** The ids that say where a process belongs (the one /proc/<pid>/stat reader: ../shared/proc-stat). */
+async function procIds(pid: number): Promise<{ ppid: number; pgid: number; sid: number } | undefined> {
+  return readProcStat(pid);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

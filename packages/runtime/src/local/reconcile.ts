@@ -8,6 +8,7 @@
  */
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readProcStat } from '../shared/proc-stat';
 import type { ObservedSandbox } from '../provider/types';
 import type { LocalContext } from './context';
 import { killSessionTree } from './process-tree';
@@ -38,9 +39,7 @@ async function processesUsing(stateDir: string): Promise<HostProcess[]> {
     if (!raw || raw.length === 0) continue;
     const argv = raw.toString('utf8').split('\0').filter(Boolean);
     if (!argv.some((a) => a === stateDir || a.startsWith(stateDir + '/'))) continue;
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    if (ppid === process.pid) continue;
+    if ((await readProcStat(pid))?.ppid === process.pid) continue;
     // A container's init waiting for `start` still carries the runtime's command
     // line; it is part of a container (handled below), not a command in flight.
     const cgroups = await readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => '');

@@ -16,6 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readProcStat } from '../shared/proc-stat';
 import { ProviderError } from '../provider/errors';
 import type { TerminalCommand } from '../provider/types';
 import { runCommand } from './command';
@@ -39,14 +40,8 @@ interface ShellProcess {
   startTime: string;
 }
 
-async function startTimeOf(pid: number): Promise<string | undefined> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
-  // Field 22 (starttime), counted after the parenthesised command name.
-  return stat?.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-}
-
 async function isAlive(shell: ShellProcess): Promise<boolean> {
-  return (await startTimeOf(shell.pid)) === shell.startTime;
+  return (await readProcStat(shell.pid))?.startTime === shell.startTime;
 }
 
 export async function terminalCommand(target: ExecTarget, process_: OciProcess, size: { cols: number; rows: number }): Promise<TerminalCommand> {
@@ -59,15 +54,32 @@ export async function terminalCommand(target: ExecTarget, process_: OciProcess, 
   const spec = { ...process_, terminal: true, consoleSize: { height: size.rows, width: size.cols } };
   await writeFile(processFile, JSON.stringify(spec), { mode: 0o600 });
   const { file, args } = target.argv(processFile, pidFile);
+  const controls = shellControls({
+    pidFile,
+    // The runtime writes the pid of the shell; only ever act on a process really in this sandbox.
+    isOurs: async (pid) => (await target.pids()).includes(pid),
+    cleanup: async () => {
+      await Promise.all([rm(processFile, { force: true }), rm(pidFile, { force: true })]);
+    },
+  });
+  return { file, args, ...controls };
+}
 
+/**
+ * `resize` and `dispose` of a terminal whose shell writes (or has written for it) its host pid
+ * to `pidFile`: resize sets the size of the PTY the shell reads from with `stty -F
+ * /proc/<pid>/fd/0`, dispose removes the host-side files (`cleanup`) and kills a shell that
+ * outlived its terminal after a grace period. Used by every provider whose shell is a host process.
+ */
+export function shellControls(opts: { pidFile: string; isOurs(pid: number): Promise<boolean>; cleanup(): Promise<void> }): Pick<TerminalCommand, 'resize' | 'dispose'> {
   let shell: ShellProcess | undefined;
-  /** The shell once the runtime has written its pid (and it is really in this sandbox). */
+  /** The shell once its pid is known (and it is really ours). */
   const findShell = async (waitMs: number): Promise<ShellProcess | undefined> => {
     const deadline = Date.now() + waitMs;
     while (!shell) {
-      const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
-      if (pid > 0 && (await target.pids()).includes(pid)) {
-        const startTime = await startTimeOf(pid);
+      const pid = Number((await readFile(opts.pidFile, 'utf8').catch(() => '')).trim());
+      if (pid > 0 && (await opts.isOurs(pid))) {
+        const startTime = (await readProcStat(pid))?.startTime;
         if (startTime) shell = { pid, startTime };
       }
       if (shell || Date.now() >= deadline) break;
@@ -78,8 +90,6 @@ export async function terminalCommand(target: ExecTarget, process_: OciProcess, 
 
   let disposed = false;
   return {
-    file,
-    args,
     async resize(cols, rows) {
       checkWindowSize(cols, rows);
       const found = disposed ? undefined : await findShell(PID_WAIT_MS);
@@ -96,7 +106,7 @@ export async function terminalCommand(target: ExecTarget, process_: OciProcess, 
       if (disposed) return;
       disposed = true;
       const found = await findShell(0);
-      await Promise.all([rm(processFile, { force: true }), rm(pidFile, { force: true })]);
+      await opts.cleanup();
       if (!found) return;
       const deadline = Date.now() + HANGUP_GRACE_MS;
       while ((await isAlive(found)) && Date.now() < deadline) await sleep(50);

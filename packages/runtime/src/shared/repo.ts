@@ -1,7 +1,9 @@
 /**
  * `start({repo})`: clone a git URL into the sandbox's workspace, from inside the
  * sandbox (git is in the base image; the clone runs with the sandbox's network,
- * limits and user, never as host root).
+ * limits and user, never as host root). Shared by the providers: each hands in its
+ * own way to run a command in the sandbox and where the workspace is as that command
+ * sees it.
  *
  * Target: /workspace when it is empty, else /workspace/<repo name>. Idempotent: a
  * second start finds the clone (by its origin URL) and leaves it alone.
@@ -9,11 +11,11 @@
 import { ProviderError } from '../provider/errors';
 import type { ExecResult } from '../provider/types';
 
-/** Positional args: $1 = url. Prints the destination on success. */
+/** Positional args: $1 = url, $2 = the workspace directory. Prints the destination on success. */
 const CLONE_SCRIPT = `
 set -u
 url="$1"
-ws=/workspace
+ws="$2"
 mkdir -p "$ws"
 if [ -d "$ws/.git" ] && [ "$(git -C "$ws" config --get remote.origin.url 2>/dev/null)" = "$url" ]; then echo "$ws"; exit 0; fi
 name=$(basename -- "$url"); name=\${name%.git}
@@ -33,13 +35,17 @@ export function assertRepoUrl(url: string): void {
   }
 }
 
-/** Clones `url`; `exec` runs a command inside the sandbox. Throws a ProviderError saying why a clone failed. */
+/**
+ * Clones `url`; `exec` runs a command inside the sandbox, which sees the workspace at
+ * `workspace`. Throws a ProviderError saying why a clone failed.
+ */
 export async function cloneRepo(
   url: string,
   exec: (args: string[], env: Record<string, string>, timeoutMs: number) => Promise<ExecResult>,
+  workspace = '/workspace',
 ): Promise<string> {
   assertRepoUrl(url);
-  const result = await exec(['/bin/sh', '-c', CLONE_SCRIPT, 'clone', url], { GIT_TERMINAL_PROMPT: '0' }, CLONE_TIMEOUT_MS);
+  const result = await exec(['/bin/sh', '-c', CLONE_SCRIPT, 'clone', url, workspace], { GIT_TERMINAL_PROMPT: '0' }, CLONE_TIMEOUT_MS);
   if (result.timedOut) throw new ProviderError(`cloning ${url} timed out after ${CLONE_TIMEOUT_MS / 1000}s`);
   if (result.exitCode !== 0) {
     const why = result.stderr.toString('utf8').trim() || `exit code ${result.exitCode}`;

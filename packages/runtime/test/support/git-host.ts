@@ -112,7 +112,8 @@ export async function startTestGitHost(repos: Record<string, Record<string, stri
   }
 }
 
-async function buildRepos(repos: Record<string, Record<string, string>>, dir: string, base: string): Promise<void> {
+/** Builds a bare repo `<base>/<name>` for each file map (git needs HOME: `dir`). */
+export async function buildRepos(repos: Record<string, Record<string, string>>, dir: string, base: string): Promise<void> {
   await mkdir(base, { recursive: true });
   for (const [name, files] of Object.entries(repos)) {
     if (!REPO_NAME.test(name) || name.includes('..')) throw new Error(`invalid test repo name ${JSON.stringify(name)}`);

@@ -23,7 +23,7 @@ import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DockerProvider, LocalProvider, type Provider } from '@pocketenv/runtime';
+import { DockerProvider, LocalProvider, readProcStat, type Provider } from '@pocketenv/runtime';
 import { startTestServer, type TestServer } from '@pocketenv/server/testing';
 import { file as rawFile, gnuLongEntry, paxEntry, rawEntry, symlink as rawSymlink, tarStream } from '../../../sdk/test/support/raw-tar';
 import { Api } from '../helpers';
@@ -592,7 +592,7 @@ describe('processes', () => {
     const half = sleeperArgv0.length >> 1;
     const r = await sh(A, `M1=${sleeperArgv0.slice(0, half)}; M2=${sleeperArgv0.slice(half)}; grep -l "$M1$M2" /proc/[0-9]*/cmdline 2>/dev/null; kill -STOP ${hostPid} 2>/dev/null; kill -9 ${hostPid} 2>/dev/null; ps -eo comm | grep -c . ; true`);
     expect(r.stdout).not.toContain('/cmdline');
-    const state = (await fs.readFile(`/proc/${hostPid}/stat`, 'utf8')).split(' ')[2];
+    const state = (await readProcStat(hostPid))?.state;
     expect(state).not.toBe('T');
     expect(hostSleeper.exitCode).toBeNull();
   });
@@ -612,7 +612,7 @@ for pid in [${hostSleeper.pid}, 1]:
     expect(r.stdout).not.toContain(sleeperArgv0);
     expect(r.stdout).not.toContain('8080'); // the neighbour's listener
     expect(r.stdout).not.toContain('sleep 300');
-    const state = (await fs.readFile(`/proc/${hostSleeper.pid}/stat`, 'utf8')).split(' ')[2];
+    const state = (await readProcStat(hostSleeper.pid!))?.state;
     expect(state).not.toMatch(/[tT]/);
   });
 });

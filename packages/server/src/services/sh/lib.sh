@@ -1,4 +1,5 @@
 # Shared by the supervisor and the server's control commands (POSIX sh; no bash, no procps).
+# shellcheck disable=SC2034 # used by control.sh, which runs after this file
 SERVICES=/run/pocketenv/services
 
 # signal_session SIGNAL SID: signals every process of session SID, also those that moved to

@@ -41,8 +41,10 @@ trap 'stopping=1; [ -z "$child" ] || kill -TERM "-$child" 2>/dev/null' TERM INT 
 rm -f out state.tmp
 mkfifo out || exit 1
 # mawk (Debian's awk) fills its whole input buffer before it looks at a pipe, unless interactive.
-awk_bin=awk
+awk_bin='awk'
 command -v mawk > /dev/null 2>&1 && awk_bin="mawk -W interactive"
+# $awk_bin is split on purpose (a command and its options). The program is awk's: its $0 is not the shell's.
+# shellcheck disable=SC2016
 $awk_bin -v max="$MAX_LOG_BYTES" -v n="$(wc -c < log 2>/dev/null || echo 0)" '
   { print >> "log"; fflush("log"); n += length($0) + 1
     if (n >= max) { close("log"); system("mv -f log log.1"); n = 0 } }' < out &
@@ -55,7 +57,9 @@ while [ -z "$stopping" ] && [ ! -e stop ]; do
   cd /workspace 2>/dev/null || cd /
   setsid sh -c "$run_cmd" < /dev/null >&3 2>&3 3>&- &
   child=$!
-  cd "$dir"
+  # Without its own directory (the service was removed under it) the supervisor must not write
+  # its state files wherever it stands (the workspace): end the service and itself.
+  cd "$dir" || { signal_session KILL "$child"; exit 1; }
   write_state RUNNING
   wait "$child"
   code=$?

@@ -19,21 +19,21 @@ import { lstat, mkdir, open, readlink, type FileHandle } from 'node:fs/promises'
 import { posix } from 'node:path';
 import { PathEscapeError, ProviderError } from '../provider/errors';
 
-export { sandboxPathComponents } from '../shared/sandbox-input';
+// The checks of caller-supplied paths live with the other input checks; re-exported for the
+// file functions' callers.
+export { checkFiles, checkVolumes, MAX_READ_BYTES, sandboxPathComponents } from './sandbox-input';
+import { MAX_READ_BYTES } from './sandbox-input';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_TRUNC, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants;
 
 const MAX_SYMLINKS = 40;
-import { MAX_READ_BYTES } from '../shared/sandbox-input';
-
-export { MAX_READ_BYTES };
 
 /** Where a path lands on the host: a root dir (overlay or volume), the rest, and who owns new files. */
 export interface FileRoot {
   /** Host directory that is `/` for the resolution (the overlay, or a volume's dir). */
   hostRoot: string;
-  /** Host uid/gid that new files and dirs get (the sandbox's root user). */
-  owner: number;
+  /** Host uid/gid that new files and dirs get (the sandbox's root user); undefined: the caller's own. */
+  owner: number | undefined;
   readOnly?: boolean;
 }
 
@@ -47,7 +47,7 @@ function errCode(err: unknown): string | undefined {
  * Walks `components` (all but the last) from `root`, returning the parent dir's
  * handle and the final name. Creates missing dirs when `create` is set.
  */
-async function walkToParent(root: string, components: string[], create: boolean, owner: number, original: string) {
+async function walkToParent(root: string, components: string[], create: boolean, owner: number | undefined, original: string) {
   const rootHandle = await open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
   const stack: FileHandle[] = [rootHandle];
   const queue = [...components];
@@ -100,7 +100,7 @@ async function walkToParent(root: string, components: string[], create: boolean,
         if (errCode(err) !== 'EEXIST') throw err;
       });
       const made = await open(child, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-      await made.chown(owner, owner);
+      if (owner !== undefined) await made.chown(owner, owner);
       stack.push(made);
     }
     throw new PathEscapeError(original, 'resolves to the root directory');
@@ -135,7 +135,7 @@ export async function writeFileInRoot(root: FileRoot, components: string[], cont
     const handle = await openRegular(parent, name, O_WRONLY | O_CREAT | O_TRUNC, mode, original);
     try {
       await handle.writeFile(content);
-      await handle.chown(root.owner, root.owner);
+      if (root.owner !== undefined) await handle.chown(root.owner, root.owner);
       await handle.chmod(mode);
     } finally {
       await handle.close();
@@ -181,7 +181,7 @@ export interface VolumeRoot {
  * Picks the filesystem a sandbox path lives on: the deepest volume containing it,
  * else the overlay. Returns the root and the components relative to it.
  */
-export function locate(components: string[], overlay: FileRoot, volumes: VolumeRoot[], volumeOwner: number): { root: FileRoot; rest: string[] } {
+export function locate(components: string[], overlay: FileRoot, volumes: VolumeRoot[], volumeOwner: number | undefined): { root: FileRoot; rest: string[] } {
   const full = '/' + components.join('/');
   const byDepth = [...volumes].sort((a, b) => b.path.length - a.path.length);
   for (const v of byDepth) {
