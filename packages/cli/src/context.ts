@@ -40,7 +40,7 @@ export class CliContext {
 
   /** A client from `--token`/`--api-url`, else the SDK's own defaults (env, token file). */
   client(opts: ConnectionOptions): Client {
-    return pocketenv.newClient(opts.token, { baseUrl: opts.apiUrl });
+    return pocketenv.newClient(opts.token, { baseUrl: opts.apiUrl, env: this.env });
   }
 
   /** Writes a line to stdout. */

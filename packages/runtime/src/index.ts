@@ -5,13 +5,14 @@
 export * from './provider/index';
 export { LocalProvider, type LocalProviderOptions } from './local/index';
 export { BaseImages, UID_BASE, UID_COUNT } from './local/images/index';
-export { setupLocalHost, defaultImageDir, DEFAULT_BASES } from './local/setup';
+export { setupLocalHost, DEFAULT_BASES, type SetupLocalHostOptions } from './local/setup';
+export { DEFAULT_IMAGE_DIR } from './local/images/default-dir';
 export { checkHost, assertHostReady } from './local/host-check';
 export { renderProgress } from './local/progress-bar';
 export {
   ensureCodeServer,
   ensureToolsDir,
-  defaultToolsDir,
+  DEFAULT_TOOLS_DIR,
   codeServerTool,
   isCodeServerBuilt,
   CODE_SERVER_VERSION,

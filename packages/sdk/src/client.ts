@@ -32,6 +32,12 @@ export interface ClientOptions {
    * @default process.env.POCKETENV_STORAGE_URL, else `baseUrl`.
    */
   storageUrl?: string;
+  /**
+   * Where the defaults above and the token's fallbacks are read from, once, when the client is
+   * made (the CLI passes the environment it read at start).
+   * @default process.env
+   */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /**
@@ -54,9 +60,10 @@ export interface ClientOptions {
  * const other = pocketenv.newClient('tok_…', { baseUrl: 'http://10.0.0.5:8789' });
  */
 export function newClient(token?: string, options: ClientOptions = {}): Client {
-  const baseUrl = trimSlash(options.baseUrl ?? nonEmpty(process.env.POCKETENV_API_URL) ?? DEFAULT_BASE_URL);
-  const storageUrl = trimSlash(options.storageUrl ?? nonEmpty(process.env.POCKETENV_STORAGE_URL) ?? baseUrl);
-  return { baseUrl, storageUrl, token: nonEmpty(token) ?? nonEmpty(process.env.POCKETENV_TOKEN) ?? readTokenFile() };
+  const env = options.env ?? process.env;
+  const baseUrl = trimSlash(options.baseUrl ?? nonEmpty(env.POCKETENV_API_URL) ?? DEFAULT_BASE_URL);
+  const storageUrl = trimSlash(options.storageUrl ?? nonEmpty(env.POCKETENV_STORAGE_URL) ?? baseUrl);
+  return { baseUrl, storageUrl, token: nonEmpty(token) ?? nonEmpty(env.POCKETENV_TOKEN) ?? readTokenFile(env) };
 }
 
 /**
@@ -65,14 +72,14 @@ export function newClient(token?: string, options: ClientOptions = {}): Client {
  * @example
  * console.log(pocketenv.tokenFilePath()); // /root/.pocketenv/token.json
  */
-export function tokenFilePath(): string {
-  return join(nonEmpty(process.env.POCKETENV_DATA_DIR) ?? join(homedir(), '.pocketenv'), 'token.json');
+export function tokenFilePath(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  return join(nonEmpty(env.POCKETENV_DATA_DIR) ?? join(homedir(), '.pocketenv'), 'token.json');
 }
 
-function readTokenFile(): string | undefined {
+function readTokenFile(env: Readonly<Record<string, string | undefined>>): string | undefined {
   let text: string;
   try {
-    text = readFileSync(tokenFilePath(), 'utf8');
+    text = readFileSync(tokenFilePath(env), 'utf8');
   } catch {
     return undefined; // no file: not logged in, which the server will say (401)
   }

@@ -6,6 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import type { Env } from '@pocketenv/config';
 import { LocalProvider, type Provider } from '@pocketenv/runtime';
 import { createApp, type InFlight } from './app';
 import { resolveConfig, type ServerConfig, type ServerOptions } from './config';
@@ -20,7 +21,7 @@ import { Logger } from './log';
 import { Orchestrator } from './sandboxes/orchestrator';
 import { ProviderRegistry } from './sandboxes/providers';
 import { IdleReaper } from './sandboxes/reaper';
-import { resolveLimits, SandboxQuotas } from './limits/index';
+import { SandboxQuotas } from './limits/index';
 import { reconcile } from './sandboxes/reconcile';
 import { SandboxRepository } from './sandboxes/repository';
 import { SERVER_VERSION } from './version';
@@ -37,13 +38,19 @@ export interface RunningServer {
 const SHUTDOWN_GRACE_MS = 30_000;
 
 export function defaultProviders(config: ServerConfig): Provider[] {
-  return [new LocalProvider({ stateDir: path.join(config.dataDir, 'runtime', 'local') })];
+  const { imageDir, toolsDir, execAgent } = config.local;
+  return [new LocalProvider({ stateDir: path.join(config.dataDir, 'runtime', 'local'), imageDir, toolsDir, execAgent })];
 }
 
-/** Starts the server and also hands back its context (for `testing.ts`; not exported from the package root). */
-export async function launch(opts: ServerOptions = {}): Promise<{ server: RunningServer; ctx: AppContext }> {
-  const config = resolveConfig(opts);
-  const log = new Logger(config.log);
+/**
+ * Starts the server and also hands back its context (for `testing.ts`; not exported from the
+ * package root). `env` is read here, once, before anything is written.
+ */
+export async function launch(opts: ServerOptions = {}, env: Env = process.env): Promise<{ server: RunningServer; ctx: AppContext }> {
+  const config = resolveConfig(opts, env);
+  const log = new Logger(config.log, {}, undefined, config.logDebug);
+  // Alias targets are checked against the providers here, still before anything is written.
+  const providers = new ProviderRegistry(opts.providers ?? defaultProviders(config), config.providerAliases);
   await ensureDataDir(config.dataDir);
   const db = await openDatabase(config);
   let reaper: IdleReaper | undefined;
@@ -52,10 +59,9 @@ export async function launch(opts: ServerOptions = {}): Promise<{ server: Runnin
     const keys = await loadOrCreateBoxKeys(config.dataDir);
     const actors = new ActorStore(db, config.didHost);
     const ownerToken = await bootstrapOwner(actors, config.dataDir, log);
-    const providers = new ProviderRegistry(opts.providers ?? defaultProviders(config), config.providerAliases);
     const sandboxes = new SandboxRepository(db);
     const orchestrator = new Orchestrator(sandboxes, providers, log);
-    orchestrator.setAdmission(new SandboxQuotas(sandboxes, resolveLimits()));
+    orchestrator.setAdmission(new SandboxQuotas(sandboxes, config.limits));
     const ctx: AppContext = { config, version: SERVER_VERSION, log, db, actors, sandboxes, providers, orchestrator, keys };
 
     for (const feature of features) if (feature.hook) orchestrator.use(feature.hook(ctx));

@@ -22,12 +22,19 @@ export interface TestServer extends RunningServer {
   revokeToken(token: string): Promise<boolean>;
 }
 
+/**
+ * Test servers are quiet and keep no warm pool (which would build sandboxes nobody asked for)
+ * unless the environment or the options say otherwise; the server itself does not know it runs
+ * under a test.
+ */
+const TEST_DEFAULTS = { POCKETENV_LOG: '0', POCKETENV_POOL_SIZE: '0' };
+
 export async function startTestServer(opts: Partial<ServerOptions> = {}): Promise<TestServer> {
   const ownDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'pocketenv-test-')));
   let started;
   try {
-    started = await launch({ port: 0, host: '127.0.0.1', ...opts, dataDir });
+    started = await launch({ port: 0, host: '127.0.0.1', ...opts, dataDir }, { ...TEST_DEFAULTS, ...process.env });
   } catch (err) {
     if (ownDir) await fs.rm(dataDir, { recursive: true, force: true });
     throw err;
