@@ -68,6 +68,8 @@ describe('pocketenv serve with a bad setting', () => {
     ['POCKETENV_POOL_SIZE', 'lots', /POCKETENV_POOL_SIZE: "lots" is not a whole number between 0 and 500/],
     ['POCKETENV_STOP_ON_EXIT', 'maybe', /POCKETENV_STOP_ON_EXIT: "maybe" is not on or off/],
     ['POCKETENV_COPY_MAX_BYTES', '12 parsecs', /POCKETENV_COPY_MAX_BYTES: "12 parsecs" is not a size/],
+    // Checked against the providers the server runs, still before the data dir is made.
+    ['POCKETENV_PROVIDER_ALIASES', 'cloudflare=docker', /POCKETENV_PROVIDER_ALIASES: cloudflare=docker names provider "docker", which this server does not run/],
   ])('%s=%s exits 2 naming the variable, before writing anything', async (name, value, message) => {
     const dataDir = join(parent, name);
     const result = await runCli(['serve', '--port', '0', '--data-dir', dataDir, '--no-setup'], { [name]: value });
