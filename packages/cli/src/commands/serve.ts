@@ -28,7 +28,7 @@ export const serve = defineCommand<Record<string, never>, ServeOptions>({
     const config = resolveConfig(serverOptions, ctx.env);
     if (opts.setup) {
       const { runHostSetup } = await import('../host');
-      await runHostSetup({ imageDir: config.local.imageDir, toolsDir: config.local.toolsDir });
+      await runHostSetup({ imageDir: config.local.imageDir, toolsDir: config.local.toolsDir, env: ctx.env });
     }
     const server = await startServer(serverOptions, ctx.env);
     ctx.print(`pocketenv: listening on ${server.url}`);
