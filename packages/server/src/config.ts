@@ -18,8 +18,6 @@ import { resolvePoolConfig, type PoolConfig } from './pool/config';
 import { resolvePreviewConfig, type PreviewConfig } from './ports/preview-config';
 import { parseProviderAliases, type ProviderAliasSetting } from './sandboxes/provider-aliases';
 
-export { parseDuration } from '@pocketenv/config';
-
 export interface ServerOptions {
   /** Where the database, keys, token.json and provider state live. Default $POCKETENV_DATA_DIR or ~/.pocketenv. */
   dataDir?: string;
