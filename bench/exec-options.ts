@@ -1,7 +1,7 @@
 /**
  * The fast-exec options, measured side by side on one running sandbox (provider level, no HTTP):
  *   - provider.exec through the in-sandbox exec agent (what we ship),
- *   - provider.exec through `crun exec` (the fallback; POCKETENV_EXEC_AGENT=0, in a child process),
+ *   - provider.exec through `crun exec` (the fallback; execAgent: false, in a child process),
  *   - one raw agent round trip (no provider bookkeeping),
  *   - bare `crun exec` and bare `nsenter --all` CLIs (nsenter skips cgroup and seccomp: unsafe).
  *
@@ -24,7 +24,7 @@ const { execViaAgent } = await import('../packages/runtime/src/local/agent/clien
 if (childMode) {
   // Its own state dir and sandbox: a state dir has one driver process at a time.
   const dir = mkdtempSync(join(tmpdir(), 'pe-bench-exec-'));
-  const provider = new LocalProvider({ stateDir: dir });
+  const provider = new LocalProvider({ stateDir: dir, execAgent: false });
   const id = 'benchexecfb' + Date.now().toString(36);
   try {
     await provider.create({ id, hostname: id, base: 'debian', resources: { vcpus: 1, memoryGiB: 1, diskGiB: 3, pids: 512 } });
@@ -61,7 +61,7 @@ try {
   });
   // The provider in this process has the agent on; the fallback runs in a child with it off.
   const child = await run(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, String(iterations)], {
-    env: { ...process.env, POCKETENV_EXEC_AGENT: '0', BENCH_EXEC_OPTIONS_CHILD: '1' },
+    env: { ...process.env, BENCH_EXEC_OPTIONS_CHILD: '1' },
   }).catch((err: Error) => ({ stdout: '[]', stderr: err.message }));
   series.push({ label: 'provider.exec, crun exec (fallback)', samplesMs: JSON.parse(child.stdout || '[]') as number[] });
   series.push({ label: 'bare crun exec CLI', samplesMs: await sample(iterations, () => run('crun', ['--root', ociRoot, 'exec', `pe-${id}`, '/bin/sh', '-c', 'echo ready'])) });

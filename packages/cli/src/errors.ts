@@ -11,6 +11,7 @@ import {
   SandboxStateError,
   TimeoutError,
 } from '@pocketenv/sdk';
+import { ConfigError } from '@pocketenv/config';
 
 /**
  * Exit codes the CLI promises (scripts may rely on them). `exec` is the exception: it exits
@@ -45,6 +46,8 @@ export class CLIError extends Error {
 /** Turns anything a command threw into a CLIError, so main prints one line and exits with a stable code. */
 export function toCliError(error: unknown): CLIError {
   if (error instanceof CLIError) return error;
+  // A bad setting (environment variable): the message names it and says what to use.
+  if (error instanceof ConfigError) return new CLIError(error.message, ExitCode.USAGE);
   if (error instanceof AuthenticationError) {
     return new CLIError(
       `not authenticated: ${error.message}`,

@@ -33,6 +33,9 @@ export function spawnCli(args: string[], env: Record<string, string | undefined>
     const dropped = (key.startsWith('POCKETENV_') && key !== 'POCKETENV_IMAGE_DIR') || key === 'NO_COLOR' || key === 'FORCE_COLOR';
     if (value !== undefined && !dropped) base[key] = value;
   }
+  // A `pocketenv serve` under test logs nothing and keeps no warm pool unless `env` says so.
+  base.POCKETENV_LOG = '0';
+  base.POCKETENV_POOL_SIZE = '0';
   for (const [key, value] of Object.entries(env)) {
     if (value === undefined) delete base[key];
     else base[key] = value;

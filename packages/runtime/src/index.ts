@@ -10,13 +10,14 @@ export { connect as connectDocker, defaultEndpoint, engineAnswers, parseEndpoint
 /** For tests and development only: no isolation (see src/fake/index.ts). */
 export { FakeProvider, type FakeProviderOptions } from './fake/index';
 export { BaseImages, UID_BASE, UID_COUNT } from './local/images/index';
-export { setupLocalHost, defaultImageDir, DEFAULT_BASES } from './local/setup';
+export { setupLocalHost, DEFAULT_BASES, type SetupLocalHostOptions } from './local/setup';
+export { DEFAULT_IMAGE_DIR } from './local/images/default-dir';
 export { checkHost, assertHostReady } from './local/host-check';
 export { renderProgress } from './local/progress-bar';
 export {
   ensureCodeServer,
   ensureToolsDir,
-  defaultToolsDir,
+  DEFAULT_TOOLS_DIR,
   codeServerTool,
   isCodeServerBuilt,
   CODE_SERVER_VERSION,

@@ -13,7 +13,7 @@ import type { ProgressEvent } from '../src/provider/types';
 import { AptProgress, MMDEBSTRAP_STAGES } from '../src/local/images/apt-progress';
 import { BaseImages, UID_BASE, UID_COUNT } from '../src/local/images/index';
 import { mountsUnder } from '../src/local/images/fs-util';
-import { defaultImageDir } from '../src/local/setup';
+import { DEFAULT_IMAGE_DIR } from '../src/local/images/default-dir';
 
 const isRoot = process.getuid?.() === 0;
 if (!isRoot) console.warn('\n*** images.test.ts: NOT ROOT — building images needs root; these tests are skipped ***\n');
@@ -23,7 +23,7 @@ function owner(path: string): number {
 }
 
 describe.skipIf(!isRoot)('shared debian base', () => {
-  const images = new BaseImages({ imageDir: defaultImageDir() });
+  const images = new BaseImages({ imageDir: process.env.POCKETENV_IMAGE_DIR || DEFAULT_IMAGE_DIR });
   let rootfs = '';
 
   beforeAll(async () => {

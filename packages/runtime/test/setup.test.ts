@@ -153,7 +153,7 @@ describe('progress renderer', () => {
 
   it('writes plain lines when not a TTY, without repeating every step', () => {
     const { out, stream } = fakeStream(false);
-    const render = renderProgress(stream);
+    const render = renderProgress(stream, {});
     render({ phase: 'debian: install', fraction: 0.41, message: 'unpacking git' });
     render({ phase: 'debian: install', fraction: 0.42, message: 'unpacking curl' });
     render({ phase: 'debian: ready', fraction: 1 });
@@ -161,19 +161,21 @@ describe('progress renderer', () => {
   });
 
   it('redraws one bar line on a TTY and ends the line when done', () => {
-    const saved = process.env.NO_COLOR;
-    delete process.env.NO_COLOR;
-    try {
+    const { out, stream } = fakeStream(true);
+    const render = renderProgress(stream, {});
+    render({ phase: 'debian: install', fraction: 0.5, message: 'setting up a package with a very long name indeed' });
+    render({ phase: 'debian: ready', fraction: 1 });
+    expect(out[0]).toMatch(/^\r\x1b\[2K\[#{12}\.{12}\]  50% debian: install: /);
+    expect(out[0]!.length).toBeLessThanOrEqual(60 + 5);
+    expect(out.join('')).toContain('100% debian: ready');
+    expect(out.at(-1)).toBe('\n');
+  });
+
+  it('writes plain lines on a TTY when the environment says NO_COLOR or TERM=dumb', () => {
+    for (const env of [{ NO_COLOR: '' }, { TERM: 'dumb' }]) {
       const { out, stream } = fakeStream(true);
-      const render = renderProgress(stream);
-      render({ phase: 'debian: install', fraction: 0.5, message: 'setting up a package with a very long name indeed' });
-      render({ phase: 'debian: ready', fraction: 1 });
-      expect(out[0]).toMatch(/^\r\x1b\[2K\[#{12}\.{12}\]  50% debian: install: /);
-      expect(out[0]!.length).toBeLessThanOrEqual(60 + 5);
-      expect(out.join('')).toContain('100% debian: ready');
-      expect(out.at(-1)).toBe('\n');
-    } finally {
-      if (saved !== undefined) process.env.NO_COLOR = saved;
+      renderProgress(stream, env)({ phase: 'debian: ready', fraction: 1 });
+      expect(out).toEqual(['debian: ready 100%\n']);
     }
   });
 });

@@ -32,6 +32,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import * as tar from 'tar';
+import { type Env, settingsFrom } from '@pocketenv/config';
 import { ArchiveError, unsafe } from './archive-error';
 import { GnuTarReader, type TarEntry } from './archive-headers';
 
@@ -99,37 +100,17 @@ function limitsOf(opts: Partial<ArchiveLimits>): ArchiveLimits {
   };
 }
 
-const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: MiB, mb: MiB, mib: MiB, g: GiB, gb: GiB, gib: GiB };
-
-/**
- * `1048576`, `512MiB`, `2G` (binary units) → bytes; throws naming `name` otherwise.
- * @example
- * parseByteSize('512MiB', 'POCKETENV_COPY_MAX_BYTES'); // 536870912
- */
-export function parseByteSize(value: string, name: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
-  const unit = match ? SIZE_UNITS[match[2]!.toLowerCase()] : undefined;
-  if (!match || unit === undefined) throw new Error(`${name} must be a size such as 1048576, 512MiB or 2GiB; got ${JSON.stringify(value)}`);
-  const n = Math.floor(Number(match[1]) * unit);
-  if (n <= 0) throw new Error(`${name} must be more than zero`);
-  return n;
-}
-
 /**
  * Archive limits from `POCKETENV_COPY_MAX_BYTES` (compressed), `POCKETENV_COPY_MAX_UNPACKED_BYTES`
  * and `POCKETENV_COPY_MAX_ENTRIES`, defaulting to {@link DEFAULT_ARCHIVE_LIMITS}. The server and
- * the CLI read the same variables.
+ * the CLI read the same variables (each from its own environment snapshot, taken at start).
  */
-export function archiveLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): ArchiveLimits {
-  const size = (name: string, fallback: number) => (env[name] ? parseByteSize(env[name]!, name) : fallback);
-  const entries = env.POCKETENV_COPY_MAX_ENTRIES;
-  if (entries !== undefined && entries !== '' && (!/^\s*\d+\s*$/.test(entries) || Number(entries) <= 0)) {
-    throw new Error(`POCKETENV_COPY_MAX_ENTRIES must be a whole number above zero; got ${JSON.stringify(entries)}`);
-  }
+export function archiveLimitsFromEnv(env: Env): ArchiveLimits {
+  const settings = settingsFrom(env);
   return {
-    maxArchiveBytes: size('POCKETENV_COPY_MAX_BYTES', DEFAULT_ARCHIVE_LIMITS.maxArchiveBytes),
-    maxUnpackedBytes: size('POCKETENV_COPY_MAX_UNPACKED_BYTES', DEFAULT_ARCHIVE_LIMITS.maxUnpackedBytes),
-    maxEntries: entries ? Number(entries) : DEFAULT_ARCHIVE_LIMITS.maxEntries,
+    maxArchiveBytes: settings.size('POCKETENV_COPY_MAX_BYTES', DEFAULT_ARCHIVE_LIMITS.maxArchiveBytes),
+    maxUnpackedBytes: settings.size('POCKETENV_COPY_MAX_UNPACKED_BYTES', DEFAULT_ARCHIVE_LIMITS.maxUnpackedBytes),
+    maxEntries: settings.integer('POCKETENV_COPY_MAX_ENTRIES', DEFAULT_ARCHIVE_LIMITS.maxEntries, { min: 1 }),
   };
 }
 

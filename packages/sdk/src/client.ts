@@ -43,10 +43,11 @@ export interface ClientOptions {
    */
   publicKey?: string;
   /**
-   * Where the `POCKETENV_*` defaults above (and the token's) are read from.
+   * Where the defaults above and the token's fallbacks are read from, once, when the client is
+   * made (the CLI passes the environment it read at start).
    * @default process.env
    */
-  env?: NodeJS.ProcessEnv;
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /**
@@ -83,11 +84,11 @@ export function newClient(token?: string, options: ClientOptions = {}): Client {
  * @example
  * console.log(pocketenv.tokenFilePath()); // /root/.pocketenv/token.json
  */
-export function tokenFilePath(env: NodeJS.ProcessEnv = process.env): string {
+export function tokenFilePath(env: Readonly<Record<string, string | undefined>> = process.env): string {
   return join(nonEmpty(env.POCKETENV_DATA_DIR) ?? join(nonEmpty(env.HOME) ?? homedir(), '.pocketenv'), 'token.json');
 }
 
-function readTokenFile(env: NodeJS.ProcessEnv): string | undefined {
+function readTokenFile(env: Readonly<Record<string, string | undefined>>): string | undefined {
   let text: string;
   try {
     text = readFileSync(tokenFilePath(env), 'utf8');

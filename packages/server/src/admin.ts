@@ -1,5 +1,6 @@
 /** Offline administration (used by `pocketenv token …`): works while the server runs (SQLite WAL). */
 import path from 'node:path';
+import { type Env, settingsFrom } from '@pocketenv/config';
 import { defaultDataDir } from './config';
 import { ensureDataDir } from './data-dir';
 import { openDatabase, type Db } from './db/index';
@@ -8,14 +9,20 @@ import { ActorStore, type IssuedToken, type TokenInfo } from './identity/actors'
 export interface AdminOptions {
   dataDir?: string;
   databaseUrl?: string;
+  /** Where unset options come from (POCKETENV_DATA_DIR, DATABASE_URL, POCKETENV_DID_HOST); default the process's environment. */
+  env?: Env;
 }
 
 async function withActors<T>(opts: AdminOptions, fn: (actors: ActorStore) => Promise<T>): Promise<T> {
-  const dataDir = path.resolve(opts.dataDir ?? defaultDataDir());
+  const env = opts.env ?? process.env;
+  const settings = settingsFrom(env);
+  const dataDir = path.resolve(opts.dataDir ?? defaultDataDir(env));
+  const databaseUrl = opts.databaseUrl ?? settings.string('DATABASE_URL');
+  const didHost = settings.string('POCKETENV_DID_HOST', 'localhost');
   await ensureDataDir(dataDir);
-  const db: Db = await openDatabase({ dataDir, databaseUrl: opts.databaseUrl ?? (process.env.DATABASE_URL || undefined) });
+  const db: Db = await openDatabase({ dataDir, databaseUrl });
   try {
-    return await fn(new ActorStore(db, process.env.POCKETENV_DID_HOST || 'localhost'));
+    return await fn(new ActorStore(db, didHost));
   } finally {
     await db.destroy();
   }

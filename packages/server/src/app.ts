@@ -9,7 +9,7 @@ import { toXrpcError } from './errors';
 import { features } from './features';
 import { runWithRequestContext } from './log';
 import { createXrpcServer } from './xrpc/index';
-import { execRateLimit, resolveLimits } from './limits/index';
+import { execRateLimit } from './limits/index';
 import { normalizeProcedureBody } from './xrpc/normalize-body';
 
 export interface InFlight {
@@ -53,7 +53,7 @@ export function createApp(ctx: AppContext, inFlight: InFlight): Express {
   app.get('/', (_req, res) => {
     res.json({ service: 'pocketenv', version: ctx.version });
   });
-  app.use('/xrpc/:nsid', execRateLimit(ctx, resolveLimits()));
+  app.use('/xrpc/:nsid', execRateLimit(ctx, ctx.config.limits));
   app.use('/xrpc/:nsid', normalizeProcedureBody(xrpc, ctx.config.jsonLimitBytes));
   app.use(xrpc.router);
   for (const feature of features) feature.registerRoutes?.(app, ctx);

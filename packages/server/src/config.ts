@@ -1,15 +1,22 @@
 /**
  * Server configuration: explicit options first, then environment variables, then defaults.
- * Every knob the server reads lives here so the README table and the code cannot drift.
+ * Every setting the server (and the local provider it runs) reads is resolved here, once, at
+ * start, from one snapshot of the environment, and injected from there (AppContext.config,
+ * the provider's options). A bad value throws a ConfigError naming the variable before
+ * anything is written. Nothing else in the server reads `process.env`.
+ *
+ * A new setting: one field below, one line in resolveConfig using a `settings.<kind>(NAME,
+ * default)` parser from @pocketenv/config, and a row in the README's Configuration table.
  */
 import os from 'node:os';
 import path from 'node:path';
-import type { Provider } from '@pocketenv/runtime';
-import { parseDuration } from './durations';
+import { type Env, settingsFrom } from '@pocketenv/config';
+import { DEFAULT_IMAGE_DIR, DEFAULT_TOOLS_DIR, type Provider } from '@pocketenv/runtime';
+import { resolveTransferConfig, type TransferConfig } from './copy/config';
+import { resolveLimits, type LimitsConfig } from './limits/config';
+import { resolvePoolConfig, type PoolConfig } from './pool/config';
 import { resolvePreviewConfig, type PreviewConfig } from './ports/preview-config';
 import { parseProviderAliases, type ProviderAliasSetting } from './sandboxes/provider-aliases';
-
-export { parseDuration } from './durations';
 
 export interface ServerOptions {
   /** Where the database, keys, token.json and provider state live. Default $POCKETENV_DATA_DIR or ~/.pocketenv. */
@@ -24,8 +31,10 @@ export interface ServerOptions {
   providers?: Provider[];
   /** A keepAlive:false sandbox with no activity for this long is stopped. Default $POCKETENV_IDLE_TIMEOUT or 15 min; 0 disables. */
   idleTimeoutMs?: number;
-  /** JSON-lines logs on stderr. Default on, except under vitest; $POCKETENV_LOG=1/0 forces it. */
+  /** JSON-lines logs on stderr. Default $POCKETENV_LOG (1/0, or `debug` for debug lines too), else on. */
   log?: boolean;
+  /** Prepared sandboxes kept warm per base. Default $POCKETENV_POOL_SIZE or 2; 0 disables the pool. */
+  poolSize?: number;
   /** Hosted provider names and the provider each runs on, `cloudflare=local,daytona=local`. Default $POCKETENV_PROVIDER_ALIASES. */
   providerAliases?: string;
   /**
@@ -60,6 +69,27 @@ export interface ServerConfig {
   docker: string;
   /** `auto`: disk quotas where the engine's storage driver can enforce them; `required`: refuse creates elsewhere. */
   dockerDiskLimit: 'auto' | 'required';
+  /** Debug lines in the log too (POCKETENV_LOG=debug). */
+  logDebug: boolean;
+  /** Per-actor limits (POCKETENV_MAX_*, POCKETENV_EXEC_RATE/BURST). */
+  limits: LimitsConfig;
+  /** The warm pool (POCKETENV_POOL_*). */
+  pool: PoolConfig;
+  /** Copy store, archives and backups (POCKETENV_COPY_*, POCKETENV_BACKUP_MAX_TTL, POCKETENV_EXPIRY_SWEEP_INTERVAL). */
+  transfer: TransferConfig;
+  /** The local provider's machine-wide settings. */
+  local: LocalProviderSettings;
+  /** PATH for host commands the server spawns itself (the OCI runtime behind a terminal). */
+  hostPath: string;
+}
+
+export interface LocalProviderSettings {
+  /** Base image cache (POCKETENV_IMAGE_DIR). */
+  imageDir: string;
+  /** Shared tools such as code-server (POCKETENV_TOOLS_DIR). */
+  toolsDir: string;
+  /** Exec through the in-sandbox agent; off sends every exec through the OCI runtime (POCKETENV_EXEC_AGENT). */
+  execAgent: boolean;
 }
 
 export const DEFAULT_PORT = 8789;
@@ -68,47 +98,50 @@ export const DEFAULT_EXEC_STALL_MS = 30_000;
 /** Room for the largest sealed file the lexicon allows (1.4M base64url characters) plus JSON framing. */
 export const JSON_LIMIT_BYTES = 2 * 1024 * 1024;
 
-export function defaultDataDir(): string {
-  return process.env.POCKETENV_DATA_DIR || path.join(os.homedir(), '.pocketenv');
+const DEFAULT_HOST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** $POCKETENV_DATA_DIR, else ~/.pocketenv. */
+export function defaultDataDir(env: Env): string {
+  return settingsFrom(env).string('POCKETENV_DATA_DIR') ?? path.join(os.homedir(), '.pocketenv');
 }
 
-export function resolveConfig(opts: ServerOptions = {}): ServerConfig {
-  const env = process.env;
-  const idleTimeoutMs =
-    opts.idleTimeoutMs ?? (env.POCKETENV_IDLE_TIMEOUT ? parseDuration(env.POCKETENV_IDLE_TIMEOUT, 'POCKETENV_IDLE_TIMEOUT') : DEFAULT_IDLE_TIMEOUT_MS);
+/**
+ * Resolves every setting from `opts` and `env` (the caller's snapshot of the environment:
+ * `process.env` at an entry point). Throws a ConfigError naming the first bad variable.
+ */
+export function resolveConfig(opts: ServerOptions, env: Env): ServerConfig {
+  const settings = settingsFrom(env);
+  const idleTimeoutMs = opts.idleTimeoutMs ?? settings.duration('POCKETENV_IDLE_TIMEOUT', DEFAULT_IDLE_TIMEOUT_MS);
+  const logSetting = settings.string('POCKETENV_LOG');
+  const logDebug = logSetting?.toLowerCase() === 'debug';
+  const pool = resolvePoolConfig(settings);
   return {
-    dataDir: path.resolve(opts.dataDir ?? defaultDataDir()),
-    port: opts.port ?? (env.POCKETENV_PORT !== undefined && env.POCKETENV_PORT !== '' ? parsePort(env.POCKETENV_PORT) : DEFAULT_PORT),
-    host: opts.host ?? (env.POCKETENV_HOST || '127.0.0.1'),
-    databaseUrl: opts.databaseUrl ?? (env.DATABASE_URL || undefined),
+    dataDir: path.resolve(opts.dataDir ?? defaultDataDir(env)),
+    port: opts.port ?? settings.integer('POCKETENV_PORT', DEFAULT_PORT, { min: 0, max: 65535 }),
+    host: opts.host ?? settings.string('POCKETENV_HOST', '127.0.0.1'),
+    databaseUrl: opts.databaseUrl ?? settings.string('DATABASE_URL'),
     idleTimeoutMs,
-    execStallMs:
-      opts.execStallMs ??
-      (env.POCKETENV_EXEC_STALL_TIMEOUT ? parseDuration(env.POCKETENV_EXEC_STALL_TIMEOUT, 'POCKETENV_EXEC_STALL_TIMEOUT') : DEFAULT_EXEC_STALL_MS),
+    execStallMs: opts.execStallMs ?? settings.duration('POCKETENV_EXEC_STALL_TIMEOUT', DEFAULT_EXEC_STALL_MS),
     // Check often enough that a sandbox overstays its idle time by at most ~25 %, but not
     // more than once a second in tests nor less than once a minute in production.
     reapIntervalMs: Math.min(60_000, Math.max(250, Math.floor(idleTimeoutMs / 4))),
-    stopOnExit: env.POCKETENV_STOP_ON_EXIT === '1' || env.POCKETENV_STOP_ON_EXIT === 'true',
-    log: opts.log ?? (env.POCKETENV_LOG !== undefined ? env.POCKETENV_LOG !== '0' && env.POCKETENV_LOG !== 'false' : !env.VITEST),
+    stopOnExit: settings.boolean('POCKETENV_STOP_ON_EXIT', false),
+    log: opts.log ?? (logDebug || settings.boolean('POCKETENV_LOG', true)),
+    logDebug,
     jsonLimitBytes: JSON_LIMIT_BYTES,
-    didHost: env.POCKETENV_DID_HOST || 'localhost',
-    preview: resolvePreviewConfig(env),
-    providerAliases: parseProviderAliases(opts.providerAliases ?? env.POCKETENV_PROVIDER_ALIASES),
-    docker: env.POCKETENV_DOCKER || 'auto',
-    dockerDiskLimit: parseDiskLimit(env.POCKETENV_DOCKER_DISK_LIMIT),
+    didHost: settings.string('POCKETENV_DID_HOST', 'localhost'),
+    preview: resolvePreviewConfig(settings),
+    providerAliases: parseProviderAliases(opts.providerAliases ?? settings.string('POCKETENV_PROVIDER_ALIASES')),
+    limits: resolveLimits(settings),
+    pool: opts.poolSize === undefined ? pool : { ...pool, size: opts.poolSize },
+    transfer: resolveTransferConfig(settings, env),
+    local: {
+      imageDir: settings.string('POCKETENV_IMAGE_DIR', DEFAULT_IMAGE_DIR),
+      toolsDir: settings.string('POCKETENV_TOOLS_DIR', DEFAULT_TOOLS_DIR),
+      execAgent: settings.boolean('POCKETENV_EXEC_AGENT', true),
+    },
+    hostPath: settings.string('PATH', DEFAULT_HOST_PATH),
+    docker: settings.string('POCKETENV_DOCKER', 'auto'),
+    dockerDiskLimit: settings.choice('POCKETENV_DOCKER_DISK_LIMIT', 'auto', ['auto', 'required'] as const),
   };
-}
-
-function parseDiskLimit(value: string | undefined): 'auto' | 'required' {
-  if (value === undefined || value === '' || value === 'auto') return 'auto';
-  if (value === 'required') return 'required';
-  throw new Error(`POCKETENV_DOCKER_DISK_LIMIT must be auto or required, got ${JSON.stringify(value)}`);
-}
-
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`POCKETENV_PORT must be an integer between 0 and 65535, got ${JSON.stringify(value)}`);
-  }
-  return port;
 }

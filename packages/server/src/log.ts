@@ -37,14 +37,16 @@ export class Logger {
     readonly enabled: boolean,
     private readonly base: LogFields = {},
     private readonly write: (line: string) => void = (line) => process.stderr.write(line),
+    /** Whether debug lines are written too (POCKETENV_LOG=debug, resolved in config.ts). */
+    readonly debugEnabled = false,
   ) {}
 
   child(fields: LogFields): Logger {
-    return new Logger(this.enabled, { ...this.base, ...fields }, this.write);
+    return new Logger(this.enabled, { ...this.base, ...fields }, this.write, this.debugEnabled);
   }
 
   debug(msg: string, fields?: LogFields): void {
-    if (process.env.POCKETENV_LOG === 'debug') this.emit('debug', msg, fields);
+    if (this.debugEnabled) this.emit('debug', msg, fields);
   }
   info(msg: string, fields?: LogFields): void {
     this.emit('info', msg, fields);

@@ -6,6 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import type { Env } from '@pocketenv/config';
 import { defaultEndpoint, DockerProvider, engineAnswers, LocalProvider, parseEndpoint, type Provider } from '@pocketenv/runtime';
 import { createApp, type InFlight } from './app';
 import { resolveConfig, type ServerConfig, type ServerOptions } from './config';
@@ -20,7 +21,7 @@ import { Logger } from './log';
 import { Orchestrator } from './sandboxes/orchestrator';
 import { ProviderRegistry } from './sandboxes/providers';
 import { IdleReaper } from './sandboxes/reaper';
-import { resolveLimits, SandboxQuotas } from './limits/index';
+import { SandboxQuotas } from './limits/index';
 import { reconcile } from './sandboxes/reconcile';
 import { SandboxRepository } from './sandboxes/repository';
 import { SERVER_VERSION } from './version';
@@ -37,7 +38,8 @@ export interface RunningServer {
 const SHUTDOWN_GRACE_MS = 30_000;
 
 export async function defaultProviders(config: ServerConfig): Promise<Provider[]> {
-  const providers: Provider[] = [new LocalProvider({ stateDir: path.join(config.dataDir, 'runtime', 'local') })];
+  const { imageDir, toolsDir, execAgent } = config.local;
+  const providers: Provider[] = [new LocalProvider({ stateDir: path.join(config.dataDir, 'runtime', 'local'), imageDir, toolsDir, execAgent })];
   const docker = await dockerProvider(config);
   if (docker) providers.push(docker);
   return providers;
@@ -51,13 +53,19 @@ async function dockerProvider(config: ServerConfig): Promise<Provider | undefine
   if (config.docker === 'off') return undefined;
   const endpoint = config.docker === 'auto' ? defaultEndpoint() : config.docker;
   if (config.docker === 'auto' && !(await engineAnswers(parseEndpoint(endpoint)))) return undefined;
-  return new DockerProvider({ stateDir: path.join(config.dataDir, 'runtime', 'docker'), endpoint, diskLimit: config.dockerDiskLimit });
+  const { imageDir, toolsDir } = config.local;
+  return new DockerProvider({ stateDir: path.join(config.dataDir, 'runtime', 'docker'), endpoint, diskLimit: config.dockerDiskLimit, imageDir, toolsDir });
 }
 
-/** Starts the server and also hands back its context (for `testing.ts`; not exported from the package root). */
-export async function launch(opts: ServerOptions = {}): Promise<{ server: RunningServer; ctx: AppContext }> {
-  const config = resolveConfig(opts);
-  const log = new Logger(config.log);
+/**
+ * Starts the server and also hands back its context (for `testing.ts`; not exported from the
+ * package root). `env` is read here, once, before anything is written.
+ */
+export async function launch(opts: ServerOptions = {}, env: Env = process.env): Promise<{ server: RunningServer; ctx: AppContext }> {
+  const config = resolveConfig(opts, env);
+  const log = new Logger(config.log, {}, undefined, config.logDebug);
+  // Alias targets are checked against the providers here, still before anything is written.
+  const providers = new ProviderRegistry(opts.providers ?? (await defaultProviders(config)), config.providerAliases);
   await ensureDataDir(config.dataDir);
   const db = await openDatabase(config);
   let reaper: IdleReaper | undefined;
@@ -66,10 +74,9 @@ export async function launch(opts: ServerOptions = {}): Promise<{ server: Runnin
     const keys = await loadOrCreateBoxKeys(config.dataDir);
     const actors = new ActorStore(db, config.didHost);
     const ownerToken = await bootstrapOwner(actors, config.dataDir, log);
-    const providers = new ProviderRegistry(opts.providers ?? (await defaultProviders(config)), config.providerAliases);
     const sandboxes = new SandboxRepository(db);
     const orchestrator = new Orchestrator(sandboxes, providers, log);
-    orchestrator.setAdmission(new SandboxQuotas(sandboxes, resolveLimits()));
+    orchestrator.setAdmission(new SandboxQuotas(sandboxes, config.limits));
     const ctx: AppContext = { config, version: SERVER_VERSION, log, db, actors, sandboxes, providers, orchestrator, keys };
 
     for (const feature of features) if (feature.hook) orchestrator.use(feature.hook(ctx));

@@ -29,6 +29,13 @@ export interface TestServer extends RunningServer {
   revokeToken(token: string): Promise<boolean>;
 }
 
+/**
+ * Test servers are quiet and keep no warm pool (which would build sandboxes nobody asked for)
+ * unless the environment or the options say otherwise; the server itself does not know it runs
+ * under a test.
+ */
+const TEST_DEFAULTS = { POCKETENV_LOG: '0', POCKETENV_POOL_SIZE: '0' };
+
 export interface TestServerOptions extends Omit<Partial<ServerOptions>, 'providers'> {
   /** The providers; `'fake'`: one FakeProvider (bases: `host`) with its trees in `<dataDir>/runtime/fake`. */
   providers?: Provider[] | 'fake';
@@ -40,7 +47,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const providers = opts.providers === 'fake' ? [new FakeProvider({ stateDir: path.join(dataDir, 'runtime', 'fake') })] : opts.providers;
   let started;
   try {
-    started = await launch({ port: 0, host: '127.0.0.1', ...opts, providers, dataDir });
+    started = await launch({ port: 0, host: '127.0.0.1', ...opts, providers, dataDir }, { ...TEST_DEFAULTS, ...process.env });
   } catch (err) {
     if (ownDir) await fs.rm(dataDir, { recursive: true, force: true });
     throw err;

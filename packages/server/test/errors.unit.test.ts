@@ -25,7 +25,6 @@ import {
   SandboxNotFoundError,
   toXrpcError,
 } from '../src/errors';
-import { parseDuration } from '../src/config';
 
 /** What a client receives: the status and the JSON body. */
 function wire(err: unknown, jsonLimitBytes?: number) {
@@ -116,23 +115,5 @@ describe('toXrpcError: anything else', () => {
 
   it('does not expose a 4xx that is not marked safe to show', () => {
     expect(wire(Object.assign(new Error('internal detail'), { status: 403 }))).toMatchObject({ status: 500, message: 'Internal Server Error' });
-  });
-});
-
-describe('parseDuration (POCKETENV_IDLE_TIMEOUT, copy TTLs)', () => {
-  it.each([
-    ['900', 900_000],
-    ['30s', 30_000],
-    ['15m', 900_000],
-    ['1h', 3_600_000],
-    ['500ms', 500],
-    [' 1.5m ', 90_000],
-    ['0', 0],
-  ])('%j → %i ms', (text, ms) => {
-    expect(parseDuration(text, 'POCKETENV_IDLE_TIMEOUT')).toBe(ms);
-  });
-
-  it.each(['', 'soon', '15 minutes', '-5m', '1d', '1h30m'])('refuses %j, naming the setting and the accepted forms', (text) => {
-    expect(() => parseDuration(text, 'POCKETENV_IDLE_TIMEOUT')).toThrow(/^POCKETENV_IDLE_TIMEOUT must be a duration such as 900, 30s, 15m or 1h; got /);
   });
 });

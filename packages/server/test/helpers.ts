@@ -142,7 +142,8 @@ export class ServerProcess {
   static async start(dataDir: string, env: Record<string, string> = {}): Promise<ServerProcess> {
     const proc = spawn(process.execPath, ['--import', 'tsx', MAIN], {
       cwd: REPO_ROOT,
-      env: { ...process.env, POCKETENV_DATA_DIR: dataDir, POCKETENV_PORT: '0', POCKETENV_LOG: '1', ...env },
+      // No warm pool unless a test asks (POCKETENV_POOL_SIZE in `env`): it would build sandboxes nobody uses.
+      env: { POCKETENV_POOL_SIZE: '0', ...process.env, POCKETENV_DATA_DIR: dataDir, POCKETENV_PORT: '0', POCKETENV_LOG: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const pending: LogLine[] = [];

@@ -1,3 +1,4 @@
+import { ConfigError, parseDuration } from '@pocketenv/config';
 import { InvalidArgumentError } from 'commander';
 
 /** Option parser for a positive whole number (`--vcpus 2`). Range checks are the server's. */
@@ -13,11 +14,18 @@ export function positiveNumber(value: string): number {
   return n;
 }
 
-const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
-
-/** A duration option (`--ttl 3600`, `90m`, `12h`, `7d`) → seconds. */
+/**
+ * A duration option (`--ttl 3600`, `90m`, `12h`, `7d`) → whole seconds, more than zero. Same
+ * syntax as the server's duration settings (one parser, @pocketenv/config).
+ */
 export function durationSeconds(value: string): number {
-  const match = /^\s*(\d+)\s*([smhd]?)\s*$/.exec(value);
-  if (!match || Number(match[1]) <= 0) throw new InvalidArgumentError('expected a duration such as 3600, 90m, 12h or 7d.');
-  return Number(match[1]) * UNIT_SECONDS[match[2] || 's']!;
+  let ms: number;
+  try {
+    ms = parseDuration(value, 'duration', { allowZero: false });
+  } catch (error) {
+    if (error instanceof ConfigError) throw new InvalidArgumentError('expected a duration such as 3600, 90m, 12h or 7d.');
+    throw error;
+  }
+  if (ms % 1000 !== 0) throw new InvalidArgumentError('expected whole seconds, e.g. 90s, 90m, 12h or 7d.');
+  return ms / 1000;
 }

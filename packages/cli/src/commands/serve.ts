@@ -21,12 +21,16 @@ export const serve = defineCommand<Record<string, never>, ServeOptions>({
   ],
   async run(ctx, _args, opts) {
     // Server and runtime are heavy: only `serve`, `setup` and `token create` load them.
+    const { resolveConfig, startServer } = await import('@pocketenv/server');
+    const serverOptions = { port: opts.port, host: opts.host, dataDir: opts.dataDir };
+    // Every setting is checked before anything is written (host setup, data dir, database):
+    // a bad value throws a ConfigError naming the variable, which exits 2.
+    const config = resolveConfig(serverOptions, ctx.env);
     if (opts.setup) {
       const { runHostSetup } = await import('../host');
-      await runHostSetup({});
+      await runHostSetup({ imageDir: config.local.imageDir, toolsDir: config.local.toolsDir, env: ctx.env });
     }
-    const { startServer } = await import('@pocketenv/server');
-    const server = await startServer({ port: opts.port, host: opts.host, dataDir: opts.dataDir });
+    const server = await startServer(serverOptions, ctx.env);
     ctx.print(`pocketenv: listening on ${server.url}`);
     ctx.note(`pocketenv: data in ${server.dataDir}; owner token in ${join(server.dataDir, 'token.json')}`);
     ctx.note(ctx.err.dim('pocketenv: Ctrl+C stops the server'));

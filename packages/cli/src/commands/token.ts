@@ -28,6 +28,7 @@ const createToken = defineCommand<Record<string, never>, { handle: string; dataD
   async run(ctx, _args, opts) {
     const { createActorToken } = await admin();
     const issued = await createActorToken({
+      env: ctx.env,
       dataDir: opts.dataDir,
       handle: opts.handle,
       label: opts.label,
@@ -57,7 +58,7 @@ const listTokens = defineCommand<Record<string, never>, { handle?: string; dataD
     { flags: '--json', description: 'print the tokens as a JSON array' },
   ],
   async run(ctx, _args, opts) {
-    const tokens = await (await admin()).listTokens({ dataDir: opts.dataDir, handle: opts.handle });
+    const tokens = await (await admin()).listTokens({ env: ctx.env, dataDir: opts.dataDir, handle: opts.handle });
     if (opts.json) return ctx.json(tokens);
     const now = Date.now();
     const rows = tokens.map((t) => [t.id, ctx.out.cyan(`@${t.handle}`), t.label, ago(t.createdAt, now), expiry(t, now), t.status === 'active' ? ctx.out.green(t.status) : ctx.out.dim(t.status)]);
@@ -75,7 +76,7 @@ const revokeTokens = defineCommand<{ ids: string[] }, { dataDir?: string }>({
     const { revokeTokenById } = await admin();
     const missing: string[] = [];
     for (const id of args.ids) {
-      if (await revokeTokenById({ dataDir: opts.dataDir, id })) ctx.print(`Revoked ${id}`);
+      if (await revokeTokenById({ env: ctx.env, dataDir: opts.dataDir, id })) ctx.print(`Revoked ${id}`);
       else missing.push(id);
     }
     if (missing.length > 0) {

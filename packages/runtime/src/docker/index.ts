@@ -12,7 +12,8 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { BaseImages } from '../local/images/index';
-import { defaultToolsDir, ensureToolsDir } from '../local/tools/code-server';
+import { DEFAULT_TOOLS_DIR, ensureToolsDir } from '../local/tools/code-server';
+import { DEFAULT_IMAGE_DIR } from '../local/images/default-dir';
 import { HostNotReadyError, ProviderError, SandboxMissingError, UnsupportedCapabilityError } from '../provider/errors';
 import type {
   BaseInfo,
@@ -53,8 +54,10 @@ export interface DockerProviderOptions {
   stateDir: string;
   /** DOCKER_HOST-style endpoint; default $DOCKER_HOST or unix:///var/run/docker.sock. */
   endpoint?: string;
-  /** Machine-wide base image cache (the local provider's builds); default $POCKETENV_IMAGE_DIR or /var/cache/pocketenv/images. */
+  /** Machine-wide base image cache (the local provider's builds); default /var/cache/pocketenv/images. */
   imageDir?: string;
+  /** Shared read-only tools (code-server); default /var/cache/pocketenv/tools. */
+  toolsDir?: string;
   /**
    * `auto` (default): a disk quota when the engine's storage driver can enforce one, else none
    * (and probe() says so). `required`: creating a sandbox on such an engine is an
@@ -80,6 +83,7 @@ export class DockerProvider implements Provider {
   private readonly docker: Dockerode;
   private readonly images: BaseImages;
   private readonly diskLimit: 'auto' | 'required';
+  private readonly sharedToolsDir: string;
   private factsPromise?: Promise<EngineFacts>;
   /** This instance's owner label value (from its state dir); set by facts(). */
   private owner = '';
@@ -92,8 +96,9 @@ export class DockerProvider implements Provider {
     this.endpoint = parseEndpoint(opts.endpoint ?? defaultEndpoint());
     this.stateDir = opts.stateDir;
     this.docker = connect(this.endpoint);
-    this.images = new BaseImages({ imageDir: opts.imageDir ?? process.env.POCKETENV_IMAGE_DIR ?? '/var/cache/pocketenv/images' });
+    this.images = new BaseImages({ imageDir: opts.imageDir ?? DEFAULT_IMAGE_DIR });
     this.diskLimit = opts.diskLimit ?? 'auto';
+    this.sharedToolsDir = opts.toolsDir ?? DEFAULT_TOOLS_DIR;
     const caps: Capability[] = ['exec', 'execStream', 'files', 'network', 'repo', 'stopStart', 'limits', 'terminal'];
     // A volume is a host directory bound through a docker volume: only an engine on this host sees it.
     if (this.endpoint.local) caps.push('volumes');
@@ -212,7 +217,7 @@ export class DockerProvider implements Provider {
 
   private async toolsDir(): Promise<string | undefined> {
     if (!this.endpoint.local) return undefined;
-    const dir = defaultToolsDir();
+    const dir = this.sharedToolsDir;
     await ensureToolsDir(dir);
     return dir;
   }

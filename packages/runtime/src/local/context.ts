@@ -10,6 +10,8 @@ export interface LocalContext {
   paths: StatePaths;
   runtime: OciRuntime;
   images: BaseImages;
+  /** Shared tools dir, bind-mounted read-only into every sandbox. */
+  toolsDir: string;
   networks: SandboxNetworks;
   /** Host path of catatonit, the sandbox's PID 1. */
   initBinary: string;

@@ -54,6 +54,8 @@ import { mountedVolumes, readStart, type SavedStart } from './store';
 import { LOGIN_SHELL, terminalCommand } from './terminal';
 import { launchAgent } from './agent/index';
 import { renameSandbox } from './hostname';
+import { DEFAULT_IMAGE_DIR } from './images/default-dir';
+import { DEFAULT_TOOLS_DIR } from './tools/code-server';
 
 const AGENT_RELAUNCH_MS = 5000;
 
@@ -62,14 +64,16 @@ const AGENT_RELAUNCH_MS = 5000;
  * reuse changes it) and not a zombie (a killed init stays in /proc until it is reaped).
  */
 const stillRunning = isSameLiveProcess;
-/** POCKETENV_EXEC_AGENT=0 sends every exec through the OCI runtime's exec (for comparison and debugging). */
-const AGENT_ENABLED = process.env.POCKETENV_EXEC_AGENT !== '0';
 
 export interface LocalProviderOptions {
   /** Where this provider keeps its sandboxes (one provider process per dir). */
   stateDir: string;
-  /** Machine-wide base image cache; default $POCKETENV_IMAGE_DIR or /var/cache/pocketenv/images. */
+  /** Machine-wide base image cache; default /var/cache/pocketenv/images (the server passes POCKETENV_IMAGE_DIR). */
   imageDir?: string;
+  /** Shared tools (code-server) mounted into sandboxes; default /var/cache/pocketenv/tools (POCKETENV_TOOLS_DIR). */
+  toolsDir?: string;
+  /** Run execs through the in-sandbox agent (default); false sends every exec through the OCI runtime's exec, for comparison and debugging (POCKETENV_EXEC_AGENT=0). */
+  execAgent?: boolean;
   /** Force an OCI runtime; default crun, runc when crun is not installed. */
   ociRuntime?: 'crun' | 'runc';
   /** How long a sandbox's exec agent may take to confirm a command's start before it counts as not answering (default 30 s). */
@@ -93,6 +97,8 @@ export class LocalProvider implements Provider {
   readonly capabilities = CAPABILITIES;
   readonly stateDir: string;
   readonly imageDir: string;
+  readonly toolsDir: string;
+  private readonly execAgent: boolean;
   private readonly paths: StatePaths;
   private readonly images: BaseImages;
   private readonly preferredRuntime?: 'crun' | 'runc';
@@ -117,7 +123,9 @@ export class LocalProvider implements Provider {
 
   constructor(opts: LocalProviderOptions) {
     this.stateDir = opts.stateDir;
-    this.imageDir = opts.imageDir ?? process.env.POCKETENV_IMAGE_DIR ?? '/var/cache/pocketenv/images';
+    this.imageDir = opts.imageDir ?? DEFAULT_IMAGE_DIR;
+    this.toolsDir = opts.toolsDir ?? DEFAULT_TOOLS_DIR;
+    this.execAgent = opts.execAgent ?? true;
     this.paths = new StatePaths(this.stateDir);
     this.images = new BaseImages({ imageDir: this.imageDir });
     this.preferredRuntime = opts.ociRuntime;
@@ -148,6 +156,7 @@ export class LocalProvider implements Provider {
         paths: this.paths,
         runtime: new OciRuntime({ ...runtime, root: this.paths.ociRoot, cgroupMode: cgroupLayout().mode }),
         images: this.images,
+        toolsDir: this.toolsDir,
         networks,
         initBinary,
         hostNetworkReady: () => {
@@ -319,7 +328,7 @@ export class LocalProvider implements Provider {
       argv: (processFile, pidFile) => ctx.runtime.execArgv(containerIdOf(id), processFile, pidFile),
       pids: () => sandboxPids(id),
       execDir: p.execDir,
-      agentSocket: AGENT_ENABLED && !this.distrustedAgents.has(id) ? p.agentSocket : undefined,
+      agentSocket: this.execAgent && !this.distrustedAgents.has(id) ? p.agentSocket : undefined,
       agentStartTimeoutMs: this.agentStartTimeoutMs,
       onAgentMissing: () => this.relaunchAgent(ctx, id),
       onAgentMisbehaved: () => this.distrustedAgents.add(id),

@@ -154,7 +154,7 @@ export async function bootSandbox(ctx: LocalContext, spec: SavedSpec, start: Sav
       initBinary: ctx.initBinary,
       seccomp: defaultSeccompProfile(DEFAULT_CAPABILITIES),
       limitSwap: canLimitSwap(),
-      extraMounts: [...agentMounts, await toolsMount()],
+      extraMounts: [...agentMounts, await toolsMount(ctx.toolsDir)],
     });
     await writeFile(p.config, JSON.stringify(config), { mode: 0o600 });
     const pidFile = join(p.dir, 'init.pid');

@@ -7,8 +7,9 @@ import type { ProgressEvent } from '../provider/types';
 
 const BAR_WIDTH = 24;
 
-export function renderProgress(stream: NodeJS.WriteStream): (e: ProgressEvent) => void {
-  const fancy = Boolean(stream.isTTY) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
+/** `env`: the caller's environment (NO_COLOR, TERM), read by the CLI once at start. */
+export function renderProgress(stream: NodeJS.WriteStream, env: Readonly<Record<string, string | undefined>>): (e: ProgressEvent) => void {
+  const fancy = Boolean(stream.isTTY) && !('NO_COLOR' in env) && env.TERM !== 'dumb';
   let lastPhase = '';
   let lastTenth = -1;
 

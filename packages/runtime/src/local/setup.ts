@@ -10,10 +10,14 @@ import { HostNotReadyError, UnknownBaseError } from '../provider/errors';
 import { assertHostReady, checkHost, describeProblems, type HostReport } from './host-check';
 import { ensureHostPackages } from './host-packages';
 import { BaseImages } from './images/index';
+import { DEFAULT_IMAGE_DIR } from './images/default-dir';
 import { ensureCodeServer } from './tools/code-server';
 
 export interface SetupLocalHostOptions {
+  /** Base image cache; default DEFAULT_IMAGE_DIR (the caller resolves POCKETENV_IMAGE_DIR). */
   imageDir?: string;
+  /** Shared tools dir; default DEFAULT_TOOLS_DIR (the caller resolves POCKETENV_TOOLS_DIR). */
+  toolsDir?: string;
   bases?: string[];
   /** Also build the shared code-server (VS Code) tool; default true (see tools/code-server.ts). */
   vscode?: boolean;
@@ -27,13 +31,9 @@ export interface SetupLocalHostOptions {
  */
 export const DEFAULT_BASES = ['debian', 'node', 'openclaw', 'claude'];
 
-export function defaultImageDir(): string {
-  return process.env.POCKETENV_IMAGE_DIR ?? '/var/cache/pocketenv/images';
-}
-
 export async function setupLocalHost(opts: SetupLocalHostOptions = {}): Promise<HostReport> {
   const emit = opts.onProgress ?? (() => undefined);
-  const imageDir = opts.imageDir ?? defaultImageDir();
+  const imageDir = opts.imageDir ?? DEFAULT_IMAGE_DIR;
   const bases = opts.bases ?? DEFAULT_BASES;
   const images = new BaseImages({ imageDir });
   // Unknown bases fail before anything is installed or built.
@@ -50,6 +50,6 @@ export async function setupLocalHost(opts: SetupLocalHostOptions = {}): Promise<
   emit({ phase: 'host check', fraction: 1, message: report.checks.map((c) => c.detail).join('; ') });
   for (const base of bases) await images.ensure(base, emit);
   // Once per machine (about 5-9 minutes on 2 cores, 630 MB), so exposeVscode never waits for it.
-  if (opts.vscode ?? true) await ensureCodeServer({ imageDir, onProgress: emit });
+  if (opts.vscode ?? true) await ensureCodeServer({ imageDir, toolsDir: opts.toolsDir, onProgress: emit });
   return report;
 }

@@ -3,7 +3,6 @@ import type { Server } from '@atproto/xrpc-server';
 import type { SandboxDefs } from '@pocketenv/lexicons';
 import { inspectArchiveFile } from '@pocketenv/sdk/archive';
 import type { AppContext } from '../context';
-import { transferConfig } from '../copy/config';
 import { archiveProblem, vanished } from '../copy/errors';
 import { packFromSandbox, requireRunning, sandboxPath, unpackIntoSandbox } from '../copy/sandbox-tar';
 import { InvalidInputError, InvalidStateError, NotFoundError } from '../errors';
@@ -16,7 +15,7 @@ import type { Backup, BackupStore } from './store';
 const DEFAULT_BACKUP_PAGE = 100;
 
 export function registerBackupMethods(server: Server, ctx: AppContext, store: BackupStore): void {
-  const config = transferConfig(ctx);
+  const config = ctx.config.transfer;
 
   authedMethod(server, ctx, 'io.pocketenv.sandbox.createBackup', async ({ actor, params, input }) => {
     const record = await ownedSandbox(ctx, actor, params.id);

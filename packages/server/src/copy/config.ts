@@ -1,6 +1,6 @@
 /**
- * Limits and lifetimes of the copy store and backups, from the environment (read once per
- * server; a bad value stops the server with a message naming the variable):
+ * Limits and lifetimes of the copy store and backups, from the environment (read once at start
+ * by resolveConfig; a bad value stops the server with a message naming the variable):
  *
  * | Variable | Default | Meaning |
  * |---|---|---|
@@ -12,9 +12,8 @@
  * | POCKETENV_BACKUP_MAX_TTL | 720h | longest `ttl` createBackup accepts (default ttl: 3 days) |
  * | POCKETENV_EXPIRY_SWEEP_INTERVAL | 60s | how often expired archives and backups are deleted |
  */
+import type { Settings } from '@pocketenv/config';
 import { type ArchiveLimits, archiveLimitsFromEnv } from '@pocketenv/sdk/archive';
-import { parseDuration } from '../config';
-import type { AppContext } from '../context';
 
 export interface TransferConfig {
   limits: ArchiveLimits;
@@ -28,30 +27,14 @@ export interface TransferConfig {
 /** The contract's default backup lifetime. */
 export const DEFAULT_BACKUP_TTL_SECONDS = 3 * 24 * 3600;
 
-const cache = new WeakMap<AppContext, TransferConfig>();
-
-/** The configuration of this server (read from the environment on first use). */
-export function transferConfig(ctx: AppContext): TransferConfig {
-  let config = cache.get(ctx);
-  if (!config) {
-    config = resolveTransferConfig(process.env);
-    cache.set(ctx, config);
-  }
-  return config;
-}
-
-export function resolveTransferConfig(env: NodeJS.ProcessEnv): TransferConfig {
-  const duration = (name: string, fallback: string) => {
-    const ms = parseDuration(env[name] || fallback, name);
-    if (ms <= 0) throw new Error(`${name} must be more than zero`);
-    return ms;
-  };
+export function resolveTransferConfig(settings: Settings, env: Readonly<Record<string, string | undefined>>): TransferConfig {
+  const duration = (name: string, fallbackMs: number) => settings.duration(name, fallbackMs, { allowZero: false });
   return {
     limits: archiveLimitsFromEnv(env),
-    copyTtlMs: duration('POCKETENV_COPY_TTL', '1h'),
-    execTimeoutMs: duration('POCKETENV_COPY_TIMEOUT', '30m'),
+    copyTtlMs: duration('POCKETENV_COPY_TTL', 3_600_000),
+    execTimeoutMs: duration('POCKETENV_COPY_TIMEOUT', 30 * 60_000),
     backupDefaultTtlSeconds: DEFAULT_BACKUP_TTL_SECONDS,
-    backupMaxTtlSeconds: Math.floor(duration('POCKETENV_BACKUP_MAX_TTL', '720h') / 1000),
-    sweepIntervalMs: duration('POCKETENV_EXPIRY_SWEEP_INTERVAL', '60s'),
+    backupMaxTtlSeconds: Math.floor(duration('POCKETENV_BACKUP_MAX_TTL', 720 * 3_600_000) / 1000),
+    sweepIntervalMs: duration('POCKETENV_EXPIRY_SWEEP_INTERVAL', 60_000),
   };
 }

@@ -5,7 +5,6 @@
 import path from 'node:path';
 import type { AppContext } from '../context';
 import type { Feature } from '../features';
-import { transferConfig } from './config';
 import { registerCopyRoutes } from './routes';
 import { startSweeper } from './sweeper';
 import { CopyStore } from './store';
@@ -17,7 +16,7 @@ const stores = new WeakMap<AppContext, CopyStore>();
 export function copyStoreOf(ctx: AppContext): CopyStore {
   let store = stores.get(ctx);
   if (!store) {
-    store = new CopyStore(ctx.db, path.join(ctx.config.dataDir, 'copy'), transferConfig(ctx).copyTtlMs);
+    store = new CopyStore(ctx.db, path.join(ctx.config.dataDir, 'copy'), ctx.config.transfer.copyTtlMs);
     stores.set(ctx, store);
   }
   return store;

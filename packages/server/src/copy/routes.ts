@@ -13,7 +13,6 @@ import type { AppContext } from '../context';
 import type { Actor } from '../db/schema';
 import { NotFoundError } from '../errors';
 import { requireActor, type ActorCredentials } from '../xrpc/auth';
-import { transferConfig } from './config';
 import { payloadTooLarge } from './errors';
 import { FilePartTooLargeError, multipartBoundary, readFilePart } from './multipart';
 import type { CopyStore } from './store';
@@ -24,7 +23,7 @@ const MULTIPART_SLACK_BYTES = 64 * 1024;
 const MAX_DISCARD_BYTES = 64 * 1024 * 1024;
 
 export function registerCopyRoutes(app: Express, ctx: AppContext, store: CopyStore): void {
-  const config = transferConfig(ctx);
+  const config = ctx.config.transfer;
   const verify = requireActor(ctx.actors);
   const authenticate = async (req: Request, res: Response): Promise<Actor> => ((await verify({ req, res })) as ActorCredentials).credentials;
 

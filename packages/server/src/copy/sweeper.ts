@@ -4,7 +4,6 @@
  * is "not found" the moment it expires; the sweeper only frees the disk.
  */
 import type { AppContext } from '../context';
-import { transferConfig } from './config';
 
 export interface Sweepable {
   prepare(): Promise<void>;
@@ -12,7 +11,7 @@ export interface Sweepable {
 }
 
 export function startSweeper(ctx: AppContext, name: string, store: Sweepable): { stop(): Promise<void> } {
-  const { sweepIntervalMs } = transferConfig(ctx);
+  const { sweepIntervalMs } = ctx.config.transfer;
   let running: Promise<void> = store.prepare().then(() => sweepOnce());
   running.catch((err: unknown) => ctx.log.error(`${name}: could not prepare the store`, { err }));
   let stopped = false;

@@ -5,13 +5,12 @@ import type { AppContext } from '../context';
 import { NotFoundError } from '../errors';
 import { ownedSandbox } from '../xrpc/lookup';
 import { authedMethod } from '../xrpc/method';
-import { transferConfig } from './config';
 import { archiveProblem, vanished } from './errors';
 import { packFromSandbox, requireRunning, sandboxPath, unpackIntoSandbox } from './sandbox-tar';
 import type { CopyStore } from './store';
 
 export function registerCopyMethods(server: Server, ctx: AppContext, store: CopyStore): void {
-  const config = transferConfig(ctx);
+  const config = ctx.config.transfer;
 
   authedMethod(server, ctx, 'io.pocketenv.sandbox.pushDirectory', async ({ actor, input }) => {
     const record = await ownedSandbox(ctx, actor, input.sandboxId);

@@ -39,6 +39,8 @@ export const ideFeature: Feature = {
       if (record.status !== 'RUNNING') throw new InvalidStateError(`sandbox ${record.name} is ${record.status}, not RUNNING; start it first`);
       let lastPhase = '';
       const tool = await ensureCodeServer({
+        imageDir: ctx.config.local.imageDir,
+        toolsDir: ctx.config.local.toolsDir,
         onProgress: (e) => {
           // Phase changes at info (a first build takes minutes), build output at debug.
           if (e.phase !== lastPhase) log.info('code-server install', { phase: e.phase, message: e.message });

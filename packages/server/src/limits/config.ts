@@ -10,6 +10,8 @@
  * | POCKETENV_EXEC_BURST | 1000 | exec requests one actor may send at once (bucket size) |
  * | POCKETENV_MAX_CONCURRENT_EXEC | 128 | commands (exec and streaming exec) one actor may have running at once |
  */
+import type { Settings } from '@pocketenv/config';
+
 export interface LimitsConfig {
   maxSandboxes: number;
   maxRunning: number;
@@ -20,24 +22,19 @@ export interface LimitsConfig {
 
 export const DEFAULT_LIMITS: LimitsConfig = { maxSandboxes: 256, maxRunning: 64, execRatePerSecond: 100, execBurst: 1000, maxConcurrentExec: 128 };
 
-export function resolveLimits(env: NodeJS.ProcessEnv = process.env): LimitsConfig {
-  const rate = readNumber(env, 'POCKETENV_EXEC_RATE', DEFAULT_LIMITS.execRatePerSecond);
+/** Read once at start by resolveConfig (config.ts); 0 disables a limit. */
+export function resolveLimits(settings: Settings): LimitsConfig {
+  const rate = settings.number('POCKETENV_EXEC_RATE', DEFAULT_LIMITS.execRatePerSecond, { min: 0 });
+  const count = (name: string, fallback: number) => settings.integer(name, fallback, { min: 0 });
   return {
-    maxSandboxes: readNumber(env, 'POCKETENV_MAX_SANDBOXES', DEFAULT_LIMITS.maxSandboxes, true),
-    maxRunning: readNumber(env, 'POCKETENV_MAX_RUNNING', DEFAULT_LIMITS.maxRunning, true),
+    maxSandboxes: count('POCKETENV_MAX_SANDBOXES', DEFAULT_LIMITS.maxSandboxes),
+    maxRunning: count('POCKETENV_MAX_RUNNING', DEFAULT_LIMITS.maxRunning),
     execRatePerSecond: rate,
     // A burst smaller than one request would refuse everything.
-    execBurst: Math.max(1, readNumber(env, 'POCKETENV_EXEC_BURST', env.POCKETENV_EXEC_RATE ? Math.max(1, Math.ceil(rate)) : DEFAULT_LIMITS.execBurst)),
-    maxConcurrentExec: readNumber(env, 'POCKETENV_MAX_CONCURRENT_EXEC', DEFAULT_LIMITS.maxConcurrentExec, true),
+    execBurst: Math.max(
+      1,
+      settings.number('POCKETENV_EXEC_BURST', settings.has('POCKETENV_EXEC_RATE') ? Math.max(1, Math.ceil(rate)) : DEFAULT_LIMITS.execBurst, { min: 0 }),
+    ),
+    maxConcurrentExec: count('POCKETENV_MAX_CONCURRENT_EXEC', DEFAULT_LIMITS.maxConcurrentExec),
   };
-}
-
-function readNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, integer = false): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) {
-    throw new Error(`${name} must be a ${integer ? 'whole ' : ''}number ≥ 0 (0 disables the limit), got ${JSON.stringify(raw)}`);
-  }
-  return n;
 }

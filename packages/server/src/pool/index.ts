@@ -4,13 +4,12 @@
  */
 import type { Feature } from '../features';
 import { resolveResources } from '../sandboxes/resources';
-import { poolConfigFromEnv } from './config';
 import { SandboxPool } from './pool';
 
 export const warmPoolFeature: Feature = {
   name: 'pool',
   start(ctx) {
-    const config = poolConfigFromEnv();
+    const config = ctx.config.pool;
     if (config.size === 0) return;
     // Pooled sandboxes get what a create without explicit resources gets.
     const pool = new SandboxPool(ctx.providers.all(), config, resolveResources({}), ctx.log);

@@ -12,7 +12,7 @@
  *   POCKETENV_PREVIEW_MAX_CONNECTIONS  connections (requests and WebSockets) open at once per preview.
  */
 import { isIP } from 'node:net';
-import { parseDuration } from '../durations';
+import { ConfigError, type Settings } from '@pocketenv/config';
 
 export interface PreviewHostForm {
   protocol: 'http' | 'https';
@@ -37,38 +37,37 @@ export const DEFAULT_PREVIEW_MAX_CONNECTIONS = 128;
 /** `localhost` and its subdomains resolve to loopback in browsers and curl (RFC 6761). */
 const DEFAULT_HOST_FORM: PreviewHostForm = { protocol: 'http', domain: 'localhost', port: undefined };
 
-type Env = Record<string, string | undefined>;
-
-export function resolvePreviewConfig(env: Env): PreviewConfig {
-  const headersTimeoutMs = env.POCKETENV_PREVIEW_HEADERS_TIMEOUT
-    ? parseDuration(env.POCKETENV_PREVIEW_HEADERS_TIMEOUT, 'POCKETENV_PREVIEW_HEADERS_TIMEOUT')
-    : DEFAULT_PREVIEW_HEADERS_TIMEOUT_MS;
-  if (headersTimeoutMs <= 0) throw new Error('POCKETENV_PREVIEW_HEADERS_TIMEOUT must be more than 0: an app that never answers would hold its connection forever');
+export function resolvePreviewConfig(settings: Settings): PreviewConfig {
+  const headersTimeoutMs = settings.duration('POCKETENV_PREVIEW_HEADERS_TIMEOUT', DEFAULT_PREVIEW_HEADERS_TIMEOUT_MS);
+  if (headersTimeoutMs <= 0) {
+    throw new ConfigError('POCKETENV_PREVIEW_HEADERS_TIMEOUT', 'must be more than 0: an app that never answers would hold its connection forever');
+  }
+  const hostForm = settings.raw('POCKETENV_PREVIEW_URL');
   return {
-    host: env.POCKETENV_PREVIEW_URL ? parseHostForm(env.POCKETENV_PREVIEW_URL) : DEFAULT_HOST_FORM,
-    path: parsePathForm(env.POCKETENV_PREVIEW_PATH),
+    host: hostForm === undefined ? DEFAULT_HOST_FORM : parseHostForm(hostForm),
+    path: parsePathForm(settings.raw('POCKETENV_PREVIEW_PATH')),
     headersTimeoutMs,
-    maxConnections: env.POCKETENV_PREVIEW_MAX_CONNECTIONS ? parseCount(env.POCKETENV_PREVIEW_MAX_CONNECTIONS, 'POCKETENV_PREVIEW_MAX_CONNECTIONS') : DEFAULT_PREVIEW_MAX_CONNECTIONS,
+    maxConnections: settings.integer('POCKETENV_PREVIEW_MAX_CONNECTIONS', DEFAULT_PREVIEW_MAX_CONNECTIONS, { min: 1 }),
   };
 }
 
 function parseHostForm(value: string): PreviewHostForm {
-  const usage = 'POCKETENV_PREVIEW_URL must be a wildcard URL such as http://*.localhost:8789 or https://*.preview.example.com (each preview gets its own host)';
+  const usage = 'must be a wildcard URL such as http://*.localhost:8789 or https://*.preview.example.com (each preview gets its own host)';
   const wildcard = /^(https?):\/\/\*\.([^/?#]+?)\/?$/i.exec(value.trim());
   if (!wildcard) {
     const pathHint = /^https?:\/\/[^*]/i.test(value) ? `; for path-form previews on one origin set POCKETENV_PREVIEW_PATH=${value} instead` : '';
-    throw new Error(`${usage}${pathHint}; got ${JSON.stringify(value)}`);
+    throw new ConfigError('POCKETENV_PREVIEW_URL', `${usage}${pathHint}; got ${JSON.stringify(value)}`);
   }
   const notDns = `${usage}, under a DNS name (not an IP address); got ${JSON.stringify(value)}`;
-  if (isIP(wildcard[2]!.replace(/:\d*$/, '')) !== 0 || wildcard[2]!.startsWith('[')) throw new Error(notDns);
+  if (isIP(wildcard[2]!.replace(/:\d*$/, '')) !== 0 || wildcard[2]!.startsWith('[')) throw new ConfigError('POCKETENV_PREVIEW_URL', notDns);
   let url: URL;
   try {
     url = new URL(`${wildcard[1]}://preview-label.${wildcard[2]}/`);
   } catch {
-    throw new Error(`${usage}; got ${JSON.stringify(value)}`);
+    throw new ConfigError('POCKETENV_PREVIEW_URL', `${usage}; got ${JSON.stringify(value)}`);
   }
   const domain = url.hostname.slice('preview-label.'.length);
-  if (url.username || url.password || !domain || domain.endsWith('.')) throw new Error(notDns);
+  if (url.username || url.password || !domain || domain.endsWith('.')) throw new ConfigError('POCKETENV_PREVIEW_URL', notDns);
   return { protocol: wildcard[1]!.toLowerCase() as 'http' | 'https', domain, port: url.port ? `:${url.port}` : '' };
 }
 
@@ -83,13 +82,7 @@ function parsePathForm(value: string | undefined): PreviewConfig['path'] {
     url = undefined;
   }
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.pathname !== '/' || url.search || url.username) {
-    throw new Error(`POCKETENV_PREVIEW_PATH must be off, on, or an origin such as https://pocketenv.example.com; got ${JSON.stringify(value)}`);
+    throw new ConfigError('POCKETENV_PREVIEW_PATH', `must be off, on, or an origin such as https://pocketenv.example.com; got ${JSON.stringify(value)}`);
   }
   return { origin: url.origin };
-}
-
-function parseCount(value: string, name: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number of at least 1; got ${JSON.stringify(value)}`);
-  return n;
 }

@@ -9,6 +9,8 @@
  * targets exist is checked when the provider registry is built — both before the server listens.
  */
 
+import { ConfigError } from '@pocketenv/config';
+
 /** The providers of the hosted service: what the official clients send (the CLI's `create` allows only these). */
 export const HOSTED_PROVIDER_NAMES = ['cloudflare', 'daytona', 'deno', 'vercel', 'sprites', 'modal', 'e2b', 'hopx', 'runloop', 'blaxel'] as const;
 
@@ -28,13 +30,13 @@ export function parseProviderAliases(raw: string | undefined): ProviderAliasSett
     if (pair === '') continue;
     const match = PAIR.exec(pair);
     if (!match) {
-      throw new Error(`${PROVIDER_ALIASES_VAR}: ${JSON.stringify(pair)} is not NAME=PROVIDER (e.g. cloudflare=local); got ${JSON.stringify(raw)}`);
+      throw new ConfigError(PROVIDER_ALIASES_VAR, `${JSON.stringify(pair)} is not NAME=PROVIDER (e.g. cloudflare=local); got ${JSON.stringify(raw)}`);
     }
     const [, name, target] = match as unknown as [string, string, string];
     if (!(HOSTED_PROVIDER_NAMES as readonly string[]).includes(name)) {
-      throw new Error(`${PROVIDER_ALIASES_VAR}: ${JSON.stringify(name)} is not a hosted provider name; the names are ${HOSTED_PROVIDER_NAMES.join(', ')}`);
+      throw new ConfigError(PROVIDER_ALIASES_VAR, `${JSON.stringify(name)} is not a hosted provider name; the names are ${HOSTED_PROVIDER_NAMES.join(', ')}`);
     }
-    if (aliases.has(name)) throw new Error(`${PROVIDER_ALIASES_VAR}: ${name} is mapped twice`);
+    if (aliases.has(name)) throw new ConfigError(PROVIDER_ALIASES_VAR, `${name} is mapped twice`);
     aliases.set(name, target);
   }
   return aliases;
@@ -49,10 +51,10 @@ export function resolveProviderAliases(setting: ProviderAliasSetting, configured
   const resolved = new Map<string, string>();
   for (const [name, target] of setting) {
     if (configured.includes(name)) {
-      throw new Error(`${PROVIDER_ALIASES_VAR}: ${name} is a provider of this server, so it cannot also be an alias`);
+      throw new ConfigError(PROVIDER_ALIASES_VAR, `${name} is a provider of this server, so it cannot also be an alias`);
     }
     if (!configured.includes(target)) {
-      throw new Error(`${PROVIDER_ALIASES_VAR}: ${name}=${target} names provider ${JSON.stringify(target)}, which this server does not run (it runs: ${configured.join(', ')})`);
+      throw new ConfigError(PROVIDER_ALIASES_VAR, `${name}=${target} names provider ${JSON.stringify(target)}, which this server does not run (it runs: ${configured.join(', ')})`);
     }
   }
   for (const name of HOSTED_PROVIDER_NAMES) {

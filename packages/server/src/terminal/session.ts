@@ -48,6 +48,8 @@ export interface TerminalSessionOptions {
   log: Logger;
   /** Frames that arrived before the terminal was ready, in order. */
   pending: Array<{ data: Buffer; isBinary: boolean }>;
+  /** PATH to find the host command with (ServerConfig.hostPath). */
+  hostPath: string;
 }
 
 export class TerminalSession {
@@ -77,7 +79,7 @@ export class TerminalSession {
       rows: size.rows,
       cwd: '/',
       // The host command (the OCI runtime) needs nothing from the server's environment.
-      env: { PATH: process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', TERM: 'xterm-256color' },
+      env: { PATH: this.opts.hostPath, TERM: 'xterm-256color' },
       // Raw bytes, so a UTF-8 sequence split across reads reaches the client intact.
       encoding: null,
     });

@@ -64,7 +64,7 @@ export class TerminalRoute {
         return;
       }
       const framing = createFraming(route.framing(caller.credential));
-      const session = new TerminalSession({ ws, command, size, framing, pending, log: log.child({ sandbox: record.id }) });
+      const session = new TerminalSession({ ws, command, size, framing, pending, log: log.child({ sandbox: record.id }), hostPath: this.ctx.config.hostPath });
       ws.off('message', buffer);
       this.sessions.add(session);
       void this.ctx.sandboxes.touch(record.id).catch(() => undefined); // opening one is activity too

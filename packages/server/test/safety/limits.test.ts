@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '@pocketenv/server/testing';
-import { resolveLimits, DEFAULT_LIMITS } from '../../src/limits/index';
+import { settingsFrom } from '@pocketenv/config';
+import { resolveLimits as resolveFromSettings, DEFAULT_LIMITS } from '../../src/limits/index';
 import { RateLimitError, pocketenv, sandbox } from '@pocketenv/sdk';
 import { Api, startTestServerWithEnv } from '../helpers';
 
@@ -32,6 +33,8 @@ async function raw(api: Api, nsid: string, params: Record<string, string>, body:
   const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
   return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as { error?: string; message?: string; id?: string } };
 }
+
+const resolveLimits = (env: Record<string, string>) => resolveFromSettings(settingsFrom(env));
 
 describe('configuration', () => {
   it('has generous defaults and refuses nonsense values', () => {

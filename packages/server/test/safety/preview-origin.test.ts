@@ -211,11 +211,11 @@ describe('the path form, only when configured (POCKETENV_PREVIEW_PATH=on) and ne
 describe('preview settings', () => {
   it('stop the server at start with a message that says what to change', async () => {
     const bad: Array<[Record<string, string>, RegExp]> = [
-      [{ POCKETENV_PREVIEW_URL: 'https://pocketenv.example.com' }, /POCKETENV_PREVIEW_URL must be a wildcard URL.*set POCKETENV_PREVIEW_PATH=https:\/\/pocketenv\.example\.com instead/],
+      [{ POCKETENV_PREVIEW_URL: 'https://pocketenv.example.com' }, /POCKETENV_PREVIEW_URL: must be a wildcard URL.*set POCKETENV_PREVIEW_PATH=https:\/\/pocketenv\.example\.com instead/],
       [{ POCKETENV_PREVIEW_URL: 'http://*.127.0.0.1:8789' }, /not an IP address/],
-      [{ POCKETENV_PREVIEW_PATH: 'sometimes' }, /POCKETENV_PREVIEW_PATH must be off, on, or an origin/],
-      [{ POCKETENV_PREVIEW_HEADERS_TIMEOUT: '0' }, /POCKETENV_PREVIEW_HEADERS_TIMEOUT must be more than 0/],
-      [{ POCKETENV_PREVIEW_MAX_CONNECTIONS: '0' }, /POCKETENV_PREVIEW_MAX_CONNECTIONS must be a whole number of at least 1/],
+      [{ POCKETENV_PREVIEW_PATH: 'sometimes' }, /POCKETENV_PREVIEW_PATH: must be off, on, or an origin/],
+      [{ POCKETENV_PREVIEW_HEADERS_TIMEOUT: '0' }, /POCKETENV_PREVIEW_HEADERS_TIMEOUT: must be more than 0/],
+      [{ POCKETENV_PREVIEW_MAX_CONNECTIONS: '0' }, /POCKETENV_PREVIEW_MAX_CONNECTIONS: "0" is not a whole number of at least 1/],
     ];
     for (const [env, message] of bad) await expect(startTestServerWithEnv(env)).rejects.toThrow(message);
   });

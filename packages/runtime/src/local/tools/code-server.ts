@@ -29,6 +29,7 @@ import { removeTree } from '../images/fs-util';
 import { runInOverlay } from '../images/layer-build';
 import { acquireLock } from '../images/lock';
 import { UID_BASE } from '../images/shift';
+import { DEFAULT_IMAGE_DIR } from '../images/default-dir';
 
 const exec = promisify(execFile);
 
@@ -40,9 +41,8 @@ const BUILD_PACKAGES = ['g++', 'make', 'python3', 'pkg-config', 'libkrb5-dev'];
 const MARKER = 'tool.json';
 const STAGE = '==> pocketenv tool stage';
 
-export function defaultToolsDir(): string {
-  return process.env.POCKETENV_TOOLS_DIR ?? '/var/cache/pocketenv/tools';
-}
+/** The shared tools dir unless the caller passes one (the server and CLI resolve POCKETENV_TOOLS_DIR). */
+export const DEFAULT_TOOLS_DIR = '/var/cache/pocketenv/tools';
 
 /** How to run the tool inside a sandbox (paths under TOOLS_MOUNT). */
 export interface CodeServerTool {
@@ -65,7 +65,7 @@ interface ToolMarker {
   buildSeconds: number;
 }
 
-export function isCodeServerBuilt(toolsDir = defaultToolsDir(), version = CODE_SERVER_VERSION): boolean {
+export function isCodeServerBuilt(toolsDir = DEFAULT_TOOLS_DIR, version = CODE_SERVER_VERSION): boolean {
   try {
     const marker = JSON.parse(readFileSync(join(toolsDir, `code-server-${version}`, MARKER), 'utf8')) as ToolMarker;
     return marker.version === version;
@@ -82,7 +82,7 @@ export interface EnsureCodeServerOptions {
 
 /** Builds code-server into the tools dir unless it is there; machine-wide lock, safe to call concurrently. */
 export async function ensureCodeServer(opts: EnsureCodeServerOptions = {}): Promise<CodeServerTool> {
-  const toolsDir = opts.toolsDir ?? defaultToolsDir();
+  const toolsDir = opts.toolsDir ?? DEFAULT_TOOLS_DIR;
   const version = CODE_SERVER_VERSION;
   const emit = (e: ProgressEvent) => opts.onProgress?.({ ...e, phase: `code-server: ${e.phase}` });
   if (isCodeServerBuilt(toolsDir, version)) return codeServerTool(version);
@@ -100,7 +100,7 @@ export async function ensureCodeServer(opts: EnsureCodeServerOptions = {}): Prom
 }
 
 /** The tools dir exists (sandboxes bind-mount it at boot, built or not) and is readable by them. */
-export async function ensureToolsDir(toolsDir = defaultToolsDir()): Promise<string> {
+export async function ensureToolsDir(toolsDir = DEFAULT_TOOLS_DIR): Promise<string> {
   await mkdir(toolsDir, { recursive: true, mode: 0o755 });
   return toolsDir;
 }
@@ -130,7 +130,7 @@ function buildScript(version: string): string {
 
 async function build(toolsDir: string, version: string, imageDir: string | undefined, emit: (e: ProgressEvent) => void): Promise<void> {
   const started = Date.now();
-  const images = new BaseImages({ imageDir: imageDir ?? process.env.POCKETENV_IMAGE_DIR ?? '/var/cache/pocketenv/images' });
+  const images = new BaseImages({ imageDir: imageDir ?? DEFAULT_IMAGE_DIR });
   emit({ phase: 'start', fraction: 0, message: `building code-server ${version} once for this machine (several minutes)` });
   await images.ensure('node', (e) => emit({ ...e, phase: `node base: ${e.phase}` }));
 

@@ -6,9 +6,9 @@
  * The files are host root's, so inside they belong to `nobody` and nothing can change them.
  */
 import type { OciMount } from '../oci-config';
-import { defaultToolsDir, ensureToolsDir, TOOLS_MOUNT } from './code-server';
+import { ensureToolsDir, TOOLS_MOUNT } from './code-server';
 
-export async function toolsMount(toolsDir = defaultToolsDir()): Promise<OciMount> {
+export async function toolsMount(toolsDir: string): Promise<OciMount> {
   await ensureToolsDir(toolsDir);
   return { destination: TOOLS_MOUNT, type: 'bind', source: toolsDir, options: ['bind', 'ro', 'nosuid', 'nodev'] };
 }
