@@ -264,7 +264,10 @@ print('HITS', json.dumps(hits))
 
   attempt("steal the init's open file descriptors (pidfd_getfd) and write through them to the host", async () => {
     const marker = `fd-steal-${randomBytes(6).toString('hex')}`;
-    const r = await py(A, `${LIBC}
+    // The output goes to a file inside: among the fds it can steal is the exec agent's own
+    // connection, and writing into it makes the host refuse the agent's stream (a 502 naming the
+    // agent, then the runtime's exec until a restart). Either way nothing on the host may change.
+    const attack = await api.procedure('io.pocketenv.sandbox.exec', { id: A }, { timeoutMs: 30_000, command: `python3 - > /tmp/fd-steal.out 2>&1 <<'PY'\nimport os, sys, socket, ctypes, errno, struct\n${LIBC}
 for target in [int(p) for p in os.listdir('/proc') if p.isdigit()]:
     pidfd, e = sc(434, target, 0)  # pidfd_open (same number on x86_64 and arm64)
     if pidfd < 0: continue
@@ -274,7 +277,14 @@ for target in [int(p) for p in os.listdir('/proc') if p.isdigit()]:
             try:
                 os.write(fd, b'${marker}\\n'); print('WROTE', target, n, os.readlink(f'/proc/self/fd/{fd}'))
             except OSError: pass
-`);
+PY` });
+    if (attack.status !== 200) {
+      expect(attack.status, JSON.stringify(attack.body)).toBe(502);
+      expect(attack.body.message).toMatch(/exec agent/);
+      await api.stop(A); // a fresh agent for the attempts that follow
+      await api.start(A);
+    }
+    const r = await sh(A, 'cat /tmp/fd-steal.out');
     const sandboxDir = path.join(server.dataDir, 'runtime/local/sandboxes', A);
     const hostFiles = await fs.readdir(sandboxDir).catch(() => [] as string[]);
     for (const f of hostFiles) {
