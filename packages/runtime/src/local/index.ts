@@ -93,6 +93,7 @@ const CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>([
   'stopStart',
   'limits',
   'terminal',
+  'pause',
 ]);
 
 export class LocalProvider implements Provider {
@@ -224,7 +225,12 @@ export class LocalProvider implements Provider {
       const saved = await requireSpec(ctx, id);
       const start = await saveStartSpec(ctx, id, spec);
       this.startCache.set(id, start);
-      const state = alive ?? (await ctx.runtime.state(containerIdOf(id)));
+      let state = alive ?? (await ctx.runtime.state(containerIdOf(id)));
+      // A paused sandbox is thawed, not rebooted: its processes are kept.
+      if (state?.status === 'paused') {
+        await ctx.runtime.resume(containerIdOf(id));
+        state = { ...state, status: 'running' };
+      }
       const booting = state?.status !== 'running';
       if (alive) this.runningInits.set(id, { pid: alive.pid, startTime: processStartTime(alive.pid)! });
       if (booting) {
@@ -260,6 +266,36 @@ export class LocalProvider implements Provider {
       this.runningInits.delete(id);
       this.distrustedAgents.delete(id);
       await teardown(ctx, id);
+    });
+  }
+
+  async pause(id: string): Promise<void> {
+    const ctx = await this.context();
+    assertValidId(id);
+    await this.serialized(id, async () => {
+      const state = await ctx.runtime.state(containerIdOf(id));
+      if (state?.status === 'paused') return;
+      if (state?.status !== 'running') {
+        await requireSpec(ctx, id);
+        throw new SandboxNotRunningError(id);
+      }
+      // Forget the init seen running: exec must not pass requireRunning and block on a frozen cgroup.
+      this.runningInits.delete(id);
+      await ctx.runtime.pause(containerIdOf(id));
+    });
+  }
+
+  async resume(id: string): Promise<void> {
+    const ctx = await this.context();
+    assertValidId(id);
+    await this.serialized(id, async () => {
+      const state = await ctx.runtime.state(containerIdOf(id));
+      if (state?.status === 'running') return;
+      if (state?.status !== 'paused') {
+        await requireSpec(ctx, id);
+        throw new SandboxNotRunningError(id);
+      }
+      await ctx.runtime.resume(containerIdOf(id));
     });
   }
 
