@@ -22,8 +22,15 @@ export interface ServerOptions {
   databaseUrl?: string;
   /** Default: one LocalProvider with its state in <dataDir>/runtime/local. */
   providers?: Provider[];
-  /** A keepAlive:false sandbox with no activity for this long is stopped. Default $POCKETENV_IDLE_TIMEOUT or 15 min; 0 disables. */
+  /** A keepAlive:false sandbox with no activity for this long is paused (see idleAction). Default $POCKETENV_IDLE_TIMEOUT or 15 min; 0 disables. */
   idleTimeoutMs?: number;
+  /** What the idle reaper does to an idle sandbox: `pause` (default), `stop`, or `off`. Default $POCKETENV_IDLE_ACTION. */
+  idleAction?: IdleAction;
+  /**
+   * A sandbox paused (by anyone) and unused for this long is stopped, freeing its memory.
+   * Default $POCKETENV_IDLE_STOP_AFTER_PAUSED or 4 h; 0: paused sandboxes are never stopped.
+   */
+  stopAfterPausedMs?: number;
   /** JSON-lines logs on stderr. Default on, except under vitest; $POCKETENV_LOG=1/0 forces it. */
   log?: boolean;
   /** Hosted provider names and the provider each runs on, `cloudflare=local,daytona=local`. Default $POCKETENV_PROVIDER_ALIASES. */
@@ -36,12 +43,17 @@ export interface ServerOptions {
   execStallMs?: number;
 }
 
+/** What the idle reaper does to an idle sandbox. */
+export type IdleAction = 'pause' | 'stop' | 'off';
+
 export interface ServerConfig {
   dataDir: string;
   port: number;
   host: string;
   databaseUrl?: string;
   idleTimeoutMs: number;
+  idleAction: IdleAction;
+  stopAfterPausedMs: number;
   execStallMs: number;
   /** How often the idle reaper looks for idle sandboxes. */
   reapIntervalMs: number;
@@ -61,6 +73,7 @@ export interface ServerConfig {
 export const DEFAULT_PORT = 8789;
 export const DEFAULT_IDLE_TIMEOUT_MS = 15 * 60_000;
 export const DEFAULT_EXEC_STALL_MS = 30_000;
+export const DEFAULT_STOP_AFTER_PAUSED_MS = 4 * 60 * 60_000;
 /** Room for the largest sealed file the lexicon allows (1.4M base64url characters) plus JSON framing. */
 export const JSON_LIMIT_BYTES = 2 * 1024 * 1024;
 
@@ -72,18 +85,25 @@ export function resolveConfig(opts: ServerOptions = {}): ServerConfig {
   const env = process.env;
   const idleTimeoutMs =
     opts.idleTimeoutMs ?? (env.POCKETENV_IDLE_TIMEOUT ? parseDuration(env.POCKETENV_IDLE_TIMEOUT, 'POCKETENV_IDLE_TIMEOUT') : DEFAULT_IDLE_TIMEOUT_MS);
+  const stopAfterPausedMs =
+    opts.stopAfterPausedMs ??
+    (env.POCKETENV_IDLE_STOP_AFTER_PAUSED
+      ? parseDuration(env.POCKETENV_IDLE_STOP_AFTER_PAUSED, 'POCKETENV_IDLE_STOP_AFTER_PAUSED')
+      : DEFAULT_STOP_AFTER_PAUSED_MS);
   return {
     dataDir: path.resolve(opts.dataDir ?? defaultDataDir()),
     port: opts.port ?? (env.POCKETENV_PORT !== undefined && env.POCKETENV_PORT !== '' ? parsePort(env.POCKETENV_PORT) : DEFAULT_PORT),
     host: opts.host ?? (env.POCKETENV_HOST || '127.0.0.1'),
     databaseUrl: opts.databaseUrl ?? (env.DATABASE_URL || undefined),
     idleTimeoutMs,
+    idleAction: opts.idleAction ?? parseIdleAction(env.POCKETENV_IDLE_ACTION),
+    stopAfterPausedMs,
     execStallMs:
       opts.execStallMs ??
       (env.POCKETENV_EXEC_STALL_TIMEOUT ? parseDuration(env.POCKETENV_EXEC_STALL_TIMEOUT, 'POCKETENV_EXEC_STALL_TIMEOUT') : DEFAULT_EXEC_STALL_MS),
     // Check often enough that a sandbox overstays its idle time by at most ~25 %, but not
     // more than once a second in tests nor less than once a minute in production.
-    reapIntervalMs: Math.min(60_000, Math.max(250, Math.floor(idleTimeoutMs / 4))),
+    reapIntervalMs: Math.min(60_000, Math.max(250, Math.floor(Math.min(...[idleTimeoutMs, stopAfterPausedMs].filter((ms) => ms > 0), 240_000) / 4))),
     stopOnExit: env.POCKETENV_STOP_ON_EXIT === '1' || env.POCKETENV_STOP_ON_EXIT === 'true',
     log: opts.log ?? (env.POCKETENV_LOG !== undefined ? env.POCKETENV_LOG !== '0' && env.POCKETENV_LOG !== 'false' : !env.VITEST),
     jsonLimitBytes: JSON_LIMIT_BYTES,
@@ -91,6 +111,12 @@ export function resolveConfig(opts: ServerOptions = {}): ServerConfig {
     preview: resolvePreviewConfig(env),
     providerAliases: parseProviderAliases(opts.providerAliases ?? env.POCKETENV_PROVIDER_ALIASES),
   };
+}
+
+function parseIdleAction(value: string | undefined): IdleAction {
+  if (value === undefined || value === '') return 'pause';
+  if (value === 'pause' || value === 'stop' || value === 'off') return value;
+  throw new Error(`POCKETENV_IDLE_ACTION must be pause, stop or off, got ${JSON.stringify(value)}`);
 }
 
 function parsePort(value: string): number {
