@@ -86,6 +86,11 @@ export async function resumeSandbox(client: Client, id: string, opts?: CallOptio
   return decodeSandbox(await procedure(client, `${NS}.resumeSandbox`, { id }, {}, opts), 'resumeSandbox');
 }
 
+/** Our addition: a new sandbox whose filesystem is a copy of this one's now (the source keeps running). */
+export async function forkSandbox(client: Client, id: string, input: { name?: string; description?: string } = {}, opts?: CallOptions): Promise<Sandbox> {
+  return decodeSandbox(await procedure(client, `${NS}.forkSandbox`, { id }, dropUndefined(input), opts), 'forkSandbox');
+}
+
 export async function deleteSandbox(client: Client, id: string, opts?: CallOptions): Promise<void> {
   await procedure(client, `${NS}.deleteSandbox`, { id }, {}, opts);
 }

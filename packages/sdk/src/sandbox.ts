@@ -210,6 +210,16 @@ export function resume(sb: ConnectedSandbox, opts?: CallOptions): Promise<Sandbo
 }
 
 /**
+ * Forks a sandbox: a new one of yours whose filesystem is a copy of `sb`'s at this instant (the
+ * source keeps running). It is started; attachments are not copied.
+ * @example
+ * const copy = sandbox.connect(await sandbox.fork(sb, { name: 'experiment' }), client);
+ */
+export function fork(sb: ConnectedSandbox, input: { name?: string; description?: string } = {}, opts?: CallOptions): Promise<Sandbox> {
+  return wire.forkSandbox(sb.client, sb.data.id, input, opts);
+}
+
+/**
  * Deletes a sandbox and what is attached to it; named volumes are kept.
  * Exported as `delete` (`sandbox.delete(sb)`).
  * @example

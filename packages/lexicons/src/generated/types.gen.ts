@@ -465,6 +465,22 @@ export namespace SandboxExposeVscode {
   export type ErrorName = "SandboxNotFound" | "SandboxProviderError";
 }
 
+/** io.pocketenv.sandbox.forkSandbox: Pocketenv addition. Make a new sandbox of the caller's whose filesystem is a copy of this sandbox's at this instant (a sparse copy of its disk: it costs what was written, not the disk size). The source may be running (it keeps running; it is frozen for the moment of the copy) or stopped. The fork has the source's base and resources, is started, and is answered RUNNING. Attachments (variables, secrets, files, volumes, services, ports) are not copied. */
+export namespace SandboxForkSandbox {
+  export interface QueryParams {
+    /** Id or name of the sandbox to fork. */
+    id: string;
+  }
+  export interface InputSchema {
+    /** Name of the fork; default a generated one. */
+    name?: string;
+    description?: string;
+  }
+  export type OutputSchema = SandboxDefs.SandboxView;
+  /** Error names this method declares, besides the generic ones (InvalidRequest, AuthenticationRequired, …). */
+  export type ErrorName = "SandboxNotFound" | "InvalidRequest" | "Conflict" | "SandboxProviderError";
+}
+
 /** io.pocketenv.sandbox.getBackups: The sandbox's unexpired backups, newest first. The default limit (100) returns all of them, as the hosted service did. */
 export namespace SandboxGetBackups {
   export interface QueryParams {
@@ -1450,6 +1466,13 @@ export interface XrpcMethods {
     input: SandboxExposeVscode.InputSchema;
     output: SandboxExposeVscode.OutputSchema;
     errors: SandboxExposeVscode.ErrorName;
+  };
+  "io.pocketenv.sandbox.forkSandbox": {
+    type: "procedure";
+    params: SandboxForkSandbox.QueryParams;
+    input: SandboxForkSandbox.InputSchema;
+    output: SandboxForkSandbox.OutputSchema;
+    errors: SandboxForkSandbox.ErrorName;
   };
   "io.pocketenv.sandbox.getBackups": {
     type: "query";

@@ -47,6 +47,7 @@ import { baseEnv, envList, processSpec, SANDBOX_UID_BASE, WORKSPACE } from './oc
 import { findBinary, OciRuntime, pickRuntime, type ContainerState } from './oci-runtime';
 import { assertValidId, containerIdOf, StatePaths } from './paths';
 import { observeAll, observeOne, reconcile } from './reconcile';
+import { forkSandbox } from './fork';
 import { assertRepoUrl, cloneRepo } from './repo';
 import { locate, readFileInRoot, sandboxPathComponents, writeFileInRoot, type FileRoot } from './safe-path';
 import { mountedVolumes, readStart, type SavedStart } from './store';
@@ -94,6 +95,7 @@ const CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>([
   'limits',
   'terminal',
   'pause',
+  'fork',
 ]);
 
 export class LocalProvider implements Provider {
@@ -267,6 +269,14 @@ export class LocalProvider implements Provider {
       this.distrustedAgents.delete(id);
       await teardown(ctx, id);
     });
+  }
+
+  async fork(sourceId: string, spec: CreateSpec): Promise<void> {
+    const ctx = await this.context();
+    assertValidId(sourceId);
+    assertValidId(spec?.id);
+    // Under the source's queue: no stop or start of the source while its image is copied.
+    await this.serialized(sourceId, () => this.serialized(spec.id, () => forkSandbox(ctx, sourceId, spec)));
   }
 
   async pause(id: string): Promise<void> {

@@ -71,7 +71,7 @@ function overlayDirs(ctx: LocalContext, p: SandboxPaths, base: string, onDisk: b
 }
 
 /** Made before sandboxes had a disk image: its layer is a plain dir, kept working as it is. */
-async function isLegacyLayout(p: SandboxPaths): Promise<boolean> {
+export async function isLegacyLayout(p: SandboxPaths): Promise<boolean> {
   return !(await exists(p.diskImage)) && (await exists(p.upper(false)));
 }
 

@@ -163,7 +163,8 @@ export type Capability =
   | 'stopStart'
   | 'limits'
   | 'terminal'
-  | 'pause';
+  | 'pause'
+  | 'fork';
 
 export interface BaseInfo {
   name: string;
@@ -205,6 +206,12 @@ export interface Provider {
   pause(id: string): Promise<void>;
   /** Thaws a paused sandbox; its processes go on where they were. Resuming a running sandbox is fine. */
   resume(id: string): Promise<void>;
+  /**
+   * Creates sandbox `spec.id` (left stopped, like `create`) whose filesystem is a copy of
+   * `sourceId`'s at this instant; the source may be running (it keeps running) or stopped.
+   * Base and resources are the source's. Idempotent per id. Capability `fork`.
+   */
+  fork(sourceId: string, spec: CreateSpec): Promise<void>;
   /** Removes everything the sandbox owns on the host. Safe to repeat; a missing id is not an error. */
   delete(id: string): Promise<void>;
 

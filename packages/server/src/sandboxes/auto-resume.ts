@@ -19,6 +19,7 @@ export function autoResuming(provider: Provider, id: string, awake: (id: string)
     listBases: () => provider.listBases(),
     prepareBase: (base, onProgress) => provider.prepareBase(base, onProgress),
     create: (spec) => provider.create(spec),
+    fork: (sourceId, spec) => provider.fork(sourceId, spec),
     start: (sid, spec) => provider.start(sid, spec),
     stop: (sid) => provider.stop(sid),
     pause: (sid) => provider.pause(sid),

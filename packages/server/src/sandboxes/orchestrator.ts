@@ -354,6 +354,49 @@ export class Orchestrator {
     });
   }
 
+  // --- fork -----------------------------------------------------------------------------
+
+  /**
+   * A new sandbox of the same owner whose filesystem is a copy of `source`'s at this instant
+   * (the source keeps running); it is started and answered RUNNING, like a create. Attachments
+   * (variables, secrets, files, volumes, services, ports) are not copied.
+   */
+  async fork(owner: Actor, source: SandboxRecord, req: { name?: string; description?: string } = {}): Promise<SandboxRecord> {
+    const provider = this.rawProviderOf(source);
+    if (!provider.capabilities.has('fork')) {
+      throw new UnsupportedCapabilityError(provider.name, 'fork', 'create a sandbox and copy the files you need instead');
+    }
+    if (!source.provisioned || (source.status !== 'RUNNING' && source.status !== 'STOPPED')) {
+      throw new InvalidStateError(`sandbox ${source.name} is ${source.status}; only a running or stopped sandbox can be forked`);
+    }
+    const resources = { vcpus: source.vcpus, memory: source.memory, disk: source.disk };
+    const request: CreateRequest = { ...req, base: source.base, provider: source.requested_provider ?? source.provider, ...resources, keepAlive: source.keep_alive === 1 };
+    const insert = () => this.insertRecord(owner, request, { runsOn: source.provider, requested: request.provider! }, source.base, {
+      ...resolveResources(request),
+      pids: source.pids || DEFAULT_RESOURCES.pids,
+    });
+    const record = this.admission ? await this.admission.create(owner, insert) : await insert();
+    return this.locks.run(record.id, async () => {
+      try {
+        this.log.info('sandbox.transition', { sandbox: record.id, step: 'provider.fork', from: source.id });
+        await provider.fork(source.id, {
+          id: record.id,
+          hostname: record.name,
+          base: record.base,
+          resources: { vcpus: record.vcpus, memoryGiB: record.memory, diskGiB: record.disk, pids: record.pids || DEFAULT_RESOURCES.pids },
+        });
+        await this.sandboxes.update(record.id, { provisioned: 1 });
+        this.log.info('sandbox.transition', { sandbox: record.id, step: 'provider.start' });
+        await this.startWithAttachments(provider, record);
+        return await this.markRunning(record.id);
+      } catch (err) {
+        const reason = describeFailure(err);
+        await this.markFailed(provider, record.id, `fork failed: ${reason}`);
+        throw new ProviderFailureError(`sandbox ${source.name} could not be forked into ${record.name}: ${reason}. The fork is kept with status ERROR; delete it.`, { cause: err });
+      }
+    });
+  }
+
   // --- pause / resume -------------------------------------------------------------------
 
   /**

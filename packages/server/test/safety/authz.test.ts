@@ -68,6 +68,7 @@ const ROWS: Record<string, Row> = {
   'io.pocketenv.sandbox.exec': { kind: 'owned', request: (f) => ({ params: { id: S(f) }, body: { command: 'echo owned' } }) },
   'io.pocketenv.sandbox.exposePort': { kind: 'owned', request: (f) => ({ params: { id: S(f) }, body: { port: 3000 } }) },
   'io.pocketenv.sandbox.exposeVscode': { kind: 'owned', request: (f) => ({ params: { id: S(f) }, body: {} }) },
+  'io.pocketenv.sandbox.forkSandbox': { kind: 'owned', request: (f) => ({ params: { id: S(f) }, body: {} }) },
   'io.pocketenv.sandbox.getBackups': { kind: 'owned', request: (f) => ({ params: { id: S(f) } }) },
   'io.pocketenv.sandbox.getExposedPorts': { kind: 'owned', request: (f) => ({ params: { id: S(f) } }) },
   'io.pocketenv.sandbox.getPreferences': { kind: 'owned', request: (f) => ({ params: { id: S(f) } }) },
