@@ -78,6 +78,7 @@ export const CONFORMANCE_TESTS = [
   'repo: start clones into /workspace, a failed clone is a clear error',
   'terminal: a login shell in a PTY with the sandbox env, resize, Ctrl+C and exit code',
   'pause freezes the processes and resume continues them; stop works on a paused sandbox',
+  'fork copies the filesystem of a running sandbox, which keeps running',
   'undeclared capabilities throw UnsupportedCapabilityError',
 ] as const;
 
@@ -629,6 +630,28 @@ export function runProviderSuite(opts: ProviderSuiteOptions): void {
       await provider.pause(id);
       await provider.delete(id);
       expect((await provider.observe(id)).state).toBe('missing');
+    });
+
+    test('fork copies the filesystem of a running sandbox, which keeps running', async () => {
+      const copyId = newId();
+      const forkSpec = spec(copyId, { hostname: 'suite-fork' });
+      if (!has('fork')) {
+        await rejectsWith(provider.fork(shared, forkSpec), UnsupportedCapabilityError);
+        return;
+      }
+      created.add(copyId);
+      await sh(shared, 'echo forked > /workspace/fork-me && nohup sleep 3010 >/dev/null 2>&1 &');
+      await provider.fork(shared, forkSpec);
+      await provider.fork(shared, forkSpec); // idempotent
+      expect((await provider.observe(copyId)).state).toBe('stopped');
+      expect((await provider.observe(shared)).state).toBe('running');
+      expect(await countProcs(shared, 'sleep 3010')).toBe(1);
+      await provider.start(copyId);
+      expect(await sh(copyId, 'cat /workspace/fork-me; hostname')).toBe('forked\nsuite-fork\n');
+      await sh(copyId, 'echo changed > /workspace/fork-me');
+      expect(await sh(shared, 'cat /workspace/fork-me')).toBe('forked\n');
+      await provider.delete(copyId);
+      await rejectsWith(provider.fork(newId(), spec(newId())), SandboxMissingError);
     });
 
     test('undeclared capabilities throw UnsupportedCapabilityError', async () => {
