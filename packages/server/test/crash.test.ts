@@ -167,6 +167,28 @@ describe('kill -9 and paused sandboxes', () => {
     await expectNoOrphans();
   });
 
+  it('mid-fork: after a restart the source runs (not frozen), the fork is ERROR or complete, nothing is orphaned', async () => {
+    const source = await api.create({ name: 'crash-fork-source' });
+    await api.exec(source.id, 'head -c 32M /dev/urandom > /root/blob && nohup sleep 3603 >/dev/null 2>&1 &');
+    const since = proc!.logs.length;
+    const forking = api.procedure('io.pocketenv.sandbox.forkSandbox', { id: source.id }, { name: 'crash-fork-copy' }).catch((err: unknown) => err);
+    await proc!.waitForLog((l) => l.msg === 'sandbox.transition' && l.step === 'provider.fork', since);
+    await proc!.kill('SIGKILL');
+    await forking;
+    await restart();
+    expect(await api.get(source.id)).toMatchObject({ status: 'RUNNING' });
+    expect(await frozen(source.id)).toBe(false);
+    expect((await api.exec(source.id, `ps -eo args= | grep -c '^sleep 3603$' || true`)).stdout).toBe('1\n');
+    const copy = (await allSandboxes()).find((s) => s.name === 'crash-fork-copy');
+    if (copy) {
+      expect(copy.status).toBe('ERROR');
+      expect(copy.error).toMatch(/interrupted by a server restart/);
+    }
+    await expectNoOrphans();
+    if (copy) await api.delete(copy.id);
+    await expectNoOrphans();
+  });
+
   it('deleting a paused sandbox frees everything', async () => {
     const sb = await api.create({ name: 'crash-paused-delete' });
     expectOk(await api.procedure('io.pocketenv.sandbox.pauseSandbox', { id: sb.id }, {}));
