@@ -7,8 +7,8 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pocketenv, sandbox as sdkSandbox } from '@pocketenv/sdk';
-import { startTestServer, type TestServer } from '../src/testing';
-import { Api, expectOk, waitFor } from './helpers';
+import { fetchPreview, startTestServer, type TestServer } from '../src/testing';
+import { Api, expectOk, startPreviewApp, waitFor } from './helpers';
 
 let server: TestServer;
 let api: Api;
@@ -129,6 +129,19 @@ describe('pause and resume', () => {
     await api.delete(sb.id);
     expect((await api.query('io.pocketenv.sandbox.getSandbox', { id: sb.id })).body.sandbox ?? null).toBeNull();
     expect(await readFile(`/sys/fs/cgroup/freezer/pocketenv/${sb.id}/freezer.state`, 'utf8').catch(() => 'gone')).toBe('gone');
+  });
+
+  it('answers a preview request on a paused sandbox once it is resumed (the app started before the pause)', async () => {
+    const sb = await api.create({ name: 'pause-preview' });
+    await startPreviewApp(api, sb.id, 9000);
+    const previewUrl = expectOk(await api.procedure('io.pocketenv.sandbox.exposePort', { id: sb.id }, { port: 9000 })).previewUrl;
+    const first = await fetchPreview(`${previewUrl}before`);
+    expect(first.status).toBe(200);
+    expectOk(await pause(sb.id));
+    const answer = await fetchPreview(`${previewUrl}after-pause`);
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toMatchObject({ path: '/after-pause' });
+    expect((await api.get(sb.id)).paused).toBeUndefined();
   });
 
   it('someone else’s sandbox is not found', async () => {
