@@ -101,9 +101,7 @@ export function resolveConfig(opts: ServerOptions = {}): ServerConfig {
     execStallMs:
       opts.execStallMs ??
       (env.POCKETENV_EXEC_STALL_TIMEOUT ? parseDuration(env.POCKETENV_EXEC_STALL_TIMEOUT, 'POCKETENV_EXEC_STALL_TIMEOUT') : DEFAULT_EXEC_STALL_MS),
-    // Check often enough that a sandbox overstays its idle time by at most ~25 %, but not
-    // more than once a second in tests nor less than once a minute in production.
-    reapIntervalMs: Math.min(60_000, Math.max(250, Math.floor(Math.min(...[idleTimeoutMs, stopAfterPausedMs].filter((ms) => ms > 0), 240_000) / 4))),
+    reapIntervalMs: reapInterval(idleTimeoutMs, stopAfterPausedMs),
     stopOnExit: env.POCKETENV_STOP_ON_EXIT === '1' || env.POCKETENV_STOP_ON_EXIT === 'true',
     log: opts.log ?? (env.POCKETENV_LOG !== undefined ? env.POCKETENV_LOG !== '0' && env.POCKETENV_LOG !== 'false' : !env.VITEST),
     jsonLimitBytes: JSON_LIMIT_BYTES,
@@ -111,6 +109,15 @@ export function resolveConfig(opts: ServerOptions = {}): ServerConfig {
     preview: resolvePreviewConfig(env),
     providerAliases: parseProviderAliases(opts.providerAliases ?? env.POCKETENV_PROVIDER_ALIASES),
   };
+}
+
+/**
+ * Check often enough that a sandbox overstays its idle (or paused) time by at most ~25 %, but
+ * not more than once every 250 ms in tests nor less than once a minute in production.
+ */
+function reapInterval(...timeoutsMs: number[]): number {
+  const shortest = Math.min(...timeoutsMs.filter((ms) => ms > 0), 240_000);
+  return Math.min(60_000, Math.max(250, Math.floor(shortest / 4)));
 }
 
 function parseIdleAction(value: string | undefined): IdleAction {
