@@ -10,6 +10,7 @@
  *      unsafe, skips cgroup/seccomp).
  *   3. density: N idle sandboxes at once (memory per sandbox from its cgroup and from the
  *      host's MemAvailable, server RSS), then M concurrent execs across them (throughput).
+ *   4. pause/resume, auto-resume, paused vs idle CPU, fork time vs size written (./pause.ts).
  *
  * Run (as root, after `pocketenv setup`):  npx tsx bench/run.ts [--iterations 30] [--density 200] [--concurrent 500]
  * Prints Markdown; asserts nothing. podman or Docker missing → "not measured". Traffic: loopback only.
@@ -22,6 +23,7 @@ import { BaseImages } from '../packages/runtime/src/local/images/index';
 import { memAvailableMiB, sandboxMemoryMiB } from './lib/memory';
 import { bareNsenter, bareUnshare, podmanAvailable, podmanEnv, podmanExec, podmanRemove, podmanRun, podmanStartDetached } from './lib/peers';
 import { BenchServer } from './lib/server';
+import { pauseForkBench } from './pause';
 import { percentile, printTable, sample, timeIt, type Series } from './lib/stats';
 
 const run = promisify(execFile);
@@ -269,6 +271,7 @@ async function main(): Promise<void> {
     await pooled.stop();
     await execBench(cold, rootfs);
     if (densityCount > 0) await densityBench(cold);
+    await pauseForkBench(clientOf(cold), { iterations, paused: arg('paused', 50) });
   } finally {
     await pooled.stop().catch(() => undefined);
     await cold.stop().catch(() => undefined);

@@ -119,6 +119,87 @@ describe('kill -9', () => {
   });
 });
 
+/** Whether the kernel has the sandbox's processes frozen (cgroup v1 freezer, or v2 cgroup.freeze). */
+async function frozen(id: string): Promise<boolean> {
+  const v1 = await fs.readFile(`/sys/fs/cgroup/freezer/pocketenv/${id}/freezer.state`, 'utf8').catch(() => undefined);
+  if (v1 !== undefined) return v1.trim() !== 'THAWED';
+  return (await fs.readFile(`/sys/fs/cgroup/pocketenv/${id}/cgroup.freeze`, 'utf8').catch(() => '0')).trim() === '1';
+}
+
+describe('kill -9 and paused sandboxes', () => {
+  it('while paused: after a restart it is still paused (frozen), and exec resumes it with its processes', async () => {
+    const sb = await api.create({ name: 'crash-paused' });
+    await api.exec(sb.id, 'nohup sleep 3601 >/dev/null 2>&1 &');
+    expect(expectOk(await api.procedure('io.pocketenv.sandbox.pauseSandbox', { id: sb.id }, {})).paused).toBe(true);
+    await proc!.kill('SIGKILL');
+    await restart();
+    expect(await api.get(sb.id)).toMatchObject({ status: 'RUNNING', paused: true });
+    expect(await frozen(sb.id)).toBe(true);
+    await expectNoOrphans();
+    expect((await api.exec(sb.id, `ps -eo args= | grep -c '^sleep 3601$' || true`)).stdout).toBe('1\n');
+    expect(await frozen(sb.id)).toBe(false);
+    expect((await api.get(sb.id)).paused).toBeUndefined();
+  });
+
+  it('during pause and resume: after a restart the record says what the kernel does', async () => {
+    const sb = await api.create({ name: 'crash-pausing' });
+    const since = proc!.logs.length;
+    const pausing = api.procedure('io.pocketenv.sandbox.pauseSandbox', { id: sb.id }, {}).catch((err: unknown) => err);
+    await proc!.waitForLog((l) => l.msg === 'sandbox.transition' && l.step === 'provider.pause' && l.sandbox === sb.id, since);
+    await proc!.kill('SIGKILL');
+    await pausing;
+    await restart();
+    const afterPause = await api.get(sb.id);
+    expect(afterPause.status).toBe('RUNNING');
+    expect(afterPause.paused === true).toBe(await frozen(sb.id));
+
+    expect(expectOk(await api.procedure('io.pocketenv.sandbox.pauseSandbox', { id: sb.id }, {})).paused).toBe(true);
+    const since2 = proc!.logs.length;
+    const resuming = api.procedure('io.pocketenv.sandbox.resumeSandbox', { id: sb.id }, {}).catch((err: unknown) => err);
+    await proc!.waitForLog((l) => l.msg === 'sandbox.transition' && l.step === 'provider.resume' && l.sandbox === sb.id, since2);
+    await proc!.kill('SIGKILL');
+    await resuming;
+    await restart();
+    // The resume was recorded before it was done: reconciliation finishes it.
+    expect((await api.get(sb.id)).paused).toBeUndefined();
+    expect(await frozen(sb.id)).toBe(false);
+    expect((await api.exec(sb.id, 'echo awake')).stdout).toBe('awake\n');
+    await expectNoOrphans();
+  });
+
+  it('mid-fork: after a restart the source runs (not frozen), the fork is ERROR or complete, nothing is orphaned', async () => {
+    const source = await api.create({ name: 'crash-fork-source' });
+    await api.exec(source.id, 'head -c 32M /dev/urandom > /root/blob && nohup sleep 3603 >/dev/null 2>&1 &');
+    const since = proc!.logs.length;
+    const forking = api.procedure('io.pocketenv.sandbox.forkSandbox', { id: source.id }, { name: 'crash-fork-copy' }).catch((err: unknown) => err);
+    await proc!.waitForLog((l) => l.msg === 'sandbox.transition' && l.step === 'provider.fork', since);
+    await proc!.kill('SIGKILL');
+    await forking;
+    await restart();
+    expect(await api.get(source.id)).toMatchObject({ status: 'RUNNING' });
+    expect(await frozen(source.id)).toBe(false);
+    expect((await api.exec(source.id, `ps -eo args= | grep -c '^sleep 3603$' || true`)).stdout).toBe('1\n');
+    const copy = (await allSandboxes()).find((s) => s.name === 'crash-fork-copy');
+    if (copy) {
+      expect(copy.status).toBe('ERROR');
+      expect(copy.error).toMatch(/interrupted by a server restart/);
+    }
+    await expectNoOrphans();
+    if (copy) await api.delete(copy.id);
+    await expectNoOrphans();
+  });
+
+  it('deleting a paused sandbox frees everything', async () => {
+    const sb = await api.create({ name: 'crash-paused-delete' });
+    expectOk(await api.procedure('io.pocketenv.sandbox.pauseSandbox', { id: sb.id }, {}));
+    await api.delete(sb.id);
+    const host = await hostObjects(dataDir);
+    expect([...host.stateDirs, ...host.containers, ...host.mounted]).not.toContain(sb.id);
+    expect(await vethExists(sb.id)).toBe(false);
+    expect(await fs.stat(`/sys/fs/cgroup/freezer/pocketenv/${sb.id}`).then(() => 'left', () => 'gone')).toBe('gone');
+  });
+});
+
 describe('changes made while the server was down', () => {
   it('a RUNNING sandbox that was stopped meanwhile is STOPPED after the restart', async () => {
     const sb = await api.create({ name: 'stopped-behind', keepAlive: true });

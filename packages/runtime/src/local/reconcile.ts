@@ -89,7 +89,8 @@ export async function reconcile(ctx: LocalContext): Promise<void> {
     if (!spec) {
       // A container nobody has a spec for can only be debris: remove it completely.
       await destroySandbox(ctx, id);
-    } else if (c.status === 'running') {
+    } else if (c.status === 'running' || c.status === 'paused') {
+      // A paused sandbox is adopted as it is: the server's records say whether it should be.
       running.add(id);
     } else {
       // created (start was interrupted) or stopped (init died): back to a clean stop.
@@ -120,7 +121,7 @@ function observed(id: string, container: ContainerState | undefined, hasSpec: bo
     case 'running':
       return { id, state: 'running', ...(address ? { address } : {}) };
     case 'paused':
-      return { id, state: 'running', reason: 'paused' };
+      return { id, state: 'paused' };
     case 'created':
     case 'creating':
       return { id, state: 'stopped', reason: 'start was interrupted before the init ran' };

@@ -80,15 +80,28 @@ export class SandboxRepository {
     return this.db.selectFrom('sandboxes').selectAll().where('status', '=', status).execute();
   }
 
-  /** Running keepAlive:false sandboxes whose last activity is older than `cutoff`. */
+  /** Running (not paused) keepAlive:false sandboxes whose last activity is older than `cutoff`. */
   async listIdle(cutoff: string): Promise<SandboxRecord[]> {
+    return this.db
+      .selectFrom('sandboxes')
+      .selectAll()
+      .where('status', '=', 'RUNNING')
+      .where('paused_at', 'is', null)
+      .where('keep_alive', '=', 0)
+      .where('desired_state', '=', 'running')
+      .where('last_active_at', '<', cutoff)
+      .execute();
+  }
+
+  /** keepAlive:false sandboxes paused since before `cutoff`. */
+  async listPausedSince(cutoff: string): Promise<SandboxRecord[]> {
     return this.db
       .selectFrom('sandboxes')
       .selectAll()
       .where('status', '=', 'RUNNING')
       .where('keep_alive', '=', 0)
       .where('desired_state', '=', 'running')
-      .where('last_active_at', '<', cutoff)
+      .where('paused_at', '<', cutoff)
       .execute();
   }
 
