@@ -68,10 +68,13 @@ describe('another actor', () => {
     expect(expectOk(await owner.query('io.pocketenv.actor.getActorSandboxes', { did: ownerDid })).total).toBe(1);
   });
 
-  it('may use the same name space but not the same name', async () => {
+  it('names are per owner: another actor may use the same name, and it names their own sandbox', async () => {
     const eve = await server.createActor('eve');
-    const taken = await owner.as(eve.token).procedure('io.pocketenv.sandbox.createSandbox', undefined, { base: 'debian', name: 'owned-by-owner' });
-    expect(taken.status).toBe(409);
+    const mine = expectOk(await owner.query('io.pocketenv.sandbox.getSandbox', { id: 'owned-by-owner' })).sandbox;
+    const theirs = expectOk(await owner.as(eve.token).procedure('io.pocketenv.sandbox.createSandbox', undefined, { base: 'debian', name: 'owned-by-owner' }));
+    expect(theirs.id).not.toBe(mine.id);
+    expect(expectOk(await owner.as(eve.token).query('io.pocketenv.sandbox.getSandbox', { id: 'owned-by-owner' })).sandbox.id).toBe(theirs.id);
+    expect(expectOk(await owner.query('io.pocketenv.sandbox.getSandbox', { id: 'owned-by-owner' })).sandbox.id).toBe(mine.id);
   });
 });
 

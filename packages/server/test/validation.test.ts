@@ -4,14 +4,14 @@
  */
 import sodium from 'libsodium-wrappers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../src/testing';
-import { Api, expectOk } from './helpers';
+import type { TestServer } from '../src/testing';
+import { Api, expectOk, startTestServerWithEnv } from './helpers';
 
 let server: TestServer;
 let api: Api;
 
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestServerWithEnv({ POCKETENV_DOCKER: 'off' }); // the accepted providers below are local's alone
   api = new Api(server.url, server.ownerToken);
 });
 

@@ -17,7 +17,7 @@ import { migrationProvider } from '../../src/db/migrations/index';
 import type { Database, SandboxRecord } from '../../src/db/schema';
 import { toSandboxView } from '../../src/sandboxes/view';
 import { startTestServer, type TestServer } from '../../src/testing';
-import { ServerProcess } from '../helpers';
+import { ServerProcess, startTestServerWithEnv } from '../helpers';
 import { FLAVOURS, WireClient, ok } from './wire';
 
 const HOSTED = ['cloudflare', 'daytona', 'deno', 'vercel', 'sprites', 'modal', 'e2b', 'hopx', 'runloop', 'blaxel'];
@@ -26,7 +26,9 @@ describe('by default', () => {
   let server: TestServer;
   let client: WireClient;
   beforeAll(async () => {
-    server = await startTestServer();
+    // Only the local provider (a Docker Engine may answer on this host): the mapping and the
+    // accepted names below are those of a server that runs `local` alone.
+    server = await startTestServerWithEnv({ POCKETENV_DOCKER: 'off' });
     client = new WireClient(server.url, server.ownerToken, FLAVOURS.js);
   });
   afterAll(async () => server?.close());
@@ -123,7 +125,7 @@ describe('a bad POCKETENV_PROVIDER_ALIASES', () => {
     ['digitalocean=local', /POCKETENV_PROVIDER_ALIASES: "digitalocean" is not a hosted provider name; the names are cloudflare, daytona/],
     ['cloudflare=local,cloudflare=local', /POCKETENV_PROVIDER_ALIASES: cloudflare is mapped twice/],
   ])('%s stops the server before it listens, with a message naming the variable', async (setting, message) => {
-    const started = ServerProcess.start(dataDir, { POCKETENV_PROVIDER_ALIASES: setting });
+    const started = ServerProcess.start(dataDir, { POCKETENV_PROVIDER_ALIASES: setting, POCKETENV_DOCKER: 'off' });
     await expect(started).rejects.toThrow(/server exited \(1\) before listening/);
     await expect(started).rejects.toThrow(message);
   });
