@@ -14,8 +14,8 @@ let dataDir: string;
 let proc: ServerProcess | undefined;
 let api: Api;
 
-async function startServer(poolSize: number): Promise<void> {
-  proc = await ServerProcess.start(dataDir, { POCKETENV_POOL_SIZE: String(poolSize) });
+async function startServer(poolSize: number, env: Record<string, string> = {}): Promise<void> {
+  proc = await ServerProcess.start(dataDir, { POCKETENV_POOL_SIZE: String(poolSize), ...env });
   api = new Api(proc.url, await readOwnerToken(dataDir));
 }
 
@@ -94,5 +94,26 @@ describe('warm pool', () => {
     expect(after.containers).toEqual([boundId]);
     expect(after.stateDirs).toEqual([boundId]);
     expect((await api.get(boundId)).status).toBe('RUNNING');
+  });
+
+  it('grows with demand: after a burst drained it, the next burst of creates is served warm', async () => {
+    await proc!.kill('SIGTERM');
+    await startServer(1, { POCKETENV_POOL_MAX: '3' });
+    await nextPooled();
+    const pooledIds = () => new Set(proc!.logs.filter((l) => l.msg === 'pool.ready').map((l) => l.sandbox as string));
+
+    // Three creates back to back drain a pool of one: demand is now three.
+    for (let i = 0; i < 3; i++) await api.create({ name: `burst-a${i}` });
+    await proc!.waitForLog((l) => l.msg === 'pool.ready' && l.idle === 3 && l.target === 3);
+
+    // So the next three are all served from the pool, each bound to its caller.
+    const second = [];
+    for (let i = 0; i < 3; i++) second.push(await api.create({ name: `burst-b${i}` }));
+    const warm = pooledIds();
+    for (const [i, created] of second.entries()) {
+      expect(warm.has(created.id)).toBe(true);
+      expect(created.status).toBe('RUNNING');
+      expect((await api.exec(created.id, 'hostname')).stdout).toBe(`burst-b${i}\n`);
+    }
   });
 });
