@@ -102,13 +102,13 @@ describe('warm pool', () => {
     await nextPooled();
     const pooledIds = () => new Set(proc!.logs.filter((l) => l.msg === 'pool.ready').map((l) => l.sandbox as string));
 
-    // Three creates back to back drain a pool of one: demand is now three.
-    for (let i = 0; i < 3; i++) await api.create({ name: `burst-a${i}` });
+    // Three creates at once: one is served warm, the others find the pool empty while it
+    // refills, so it grows to three (one, plus two per create that outpaced it; at most three).
+    await Promise.all([0, 1, 2].map((i) => api.create({ name: `burst-a${i}` })));
     await proc!.waitForLog((l) => l.msg === 'pool.ready' && l.idle === 3 && l.target === 3);
 
-    // So the next three are all served from the pool, each bound to its caller.
-    const second = [];
-    for (let i = 0; i < 3; i++) second.push(await api.create({ name: `burst-b${i}` }));
+    // So the next burst of three is served entirely from the pool, each bound to its caller.
+    const second = await Promise.all([0, 1, 2].map((i) => api.create({ name: `burst-b${i}` })));
     const warm = pooledIds();
     for (const [i, created] of second.entries()) {
       expect(warm.has(created.id)).toBe(true);

@@ -9,10 +9,12 @@
  * the server stops, and a server that died with some still there deletes them as orphans
  * during startup reconciliation (objects without a record), before the pool refills.
  *
- * Adaptive size: each (provider, base) keeps `size` ready with no demand; while creates take
- * from it, its target grows to the number taken in the last minute (bounded by `max`, which
- * is bounded by memory), so the next burst is served warm. With demand gone it shrinks back,
- * deleting the surplus one at a time.
+ * Adaptive size: each (provider, base) keeps `size` ready with no demand. Each create that
+ * outpaces the refill (finds it empty, or empties it while a boot is already underway)
+ * raises its target by GROWTH_PER_DRAIN for DEMAND_WINDOW_MS
+ * (bounded by `max`, itself bounded by memory), so a burst is served warm from its third
+ * create on and the next burst meets a pool of its size. A steady trickle the pool keeps up
+ * with never grows it. With the demand gone it shrinks back, one surplus sandbox at a time.
  *
  * Refill runs in the background. While the pool is at least half full it yields to requests
  * (waits until no create happened for a moment, so it does not compete with callers for the
@@ -40,8 +42,10 @@ export const POOL_HOSTNAME = 'pocketenv-pool';
 
 /** How long refill waits after a create before it boots the next sandbox (when not urgent). */
 const QUIET_MS = 150;
-/** Demand is the number of takes in this window. */
-export const DEMAND_WINDOW_MS = 60_000;
+/** How long a drain keeps the pool grown. */
+export const DEMAND_WINDOW_MS = 120_000;
+/** Target increase per create that outpaced the refill. */
+const GROWTH_PER_DRAIN = 2;
 /** Boots at once while the pool is below half its target (2 cores: more only slows each). */
 const PARALLEL_BOOTS = 2;
 
@@ -51,8 +55,8 @@ interface Slot {
   ready: string[];
   /** Boots running for this slot. */
   booting: number;
-  /** When creates took (or found none), newest last, within DEMAND_WINDOW_MS. */
-  takes: number[];
+  /** When creates outpaced the refill, newest last, within DEMAND_WINDOW_MS. */
+  drains: number[];
 }
 
 export class SandboxPool implements WarmPool {
@@ -74,7 +78,7 @@ export class SandboxPool implements WarmPool {
   ) {
     this.slots = providers
       .filter(canRename)
-      .flatMap((provider) => config.bases.map((base) => ({ provider, base, ready: [] as string[], booting: 0, takes: [] as number[] })));
+      .flatMap((provider) => config.bases.map((base) => ({ provider, base, ready: [] as string[], booting: 0, drains: [] as number[] })));
   }
 
   take(providerName: string, base: string, resources: Resources): PooledSandbox | undefined {
@@ -83,7 +87,9 @@ export class SandboxPool implements WarmPool {
     if (!slot || !sameResources(resources, this.resources)) return undefined;
     const id = slot.ready.shift();
     this.lastTakeAt = Date.now();
-    slot.takes.push(this.lastTakeAt); // a miss is demand too
+    // Demand outpaces the refill: the create found it empty, or emptied it while a boot was
+    // already underway. (A lone create that takes the last one of an idle pool is not a burst.)
+    if (!id || (slot.ready.length === 0 && slot.booting > 0)) slot.drains.push(this.lastTakeAt);
     this.kick();
     if (!id) return undefined;
     const provider = slot.provider;
@@ -111,10 +117,10 @@ export class SandboxPool implements WarmPool {
     this.kick();
   }
 
-  /** The slot's size now: its recent demand, between the configured size and max. */
+  /** The slot's size now: the configured size, grown by its recent drains, at most max. */
   targetOf(slot: Slot, now = Date.now()): number {
-    while (slot.takes.length > 0 && slot.takes[0]! < now - DEMAND_WINDOW_MS) slot.takes.shift();
-    return Math.min(this.config.max, Math.max(this.config.size, slot.takes.length));
+    while (slot.drains.length > 0 && slot.drains[0]! < now - DEMAND_WINDOW_MS) slot.drains.shift();
+    return Math.min(this.config.max, this.config.size + GROWTH_PER_DRAIN * slot.drains.length);
   }
 
   /** Sandboxes ready per base (for logs and tests). */
