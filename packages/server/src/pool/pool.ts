@@ -118,14 +118,9 @@ export class SandboxPool implements WarmPool {
   }
 
   /** The slot's size now: the configured size, grown by its recent drains, at most max. */
-  targetOf(slot: Slot, now = Date.now()): number {
+  private targetOf(slot: Slot, now = Date.now()): number {
     while (slot.drains.length > 0 && slot.drains[0]! < now - DEMAND_WINDOW_MS) slot.drains.shift();
     return Math.min(this.config.max, this.config.size + GROWTH_PER_DRAIN * slot.drains.length);
-  }
-
-  /** Sandboxes ready per base (for logs and tests). */
-  readyCounts(): Record<string, number> {
-    return Object.fromEntries(this.slots.map((s) => [`${s.provider.name}/${s.base}`, s.ready.length]));
   }
 
   private kick(): void {
