@@ -27,9 +27,9 @@ export class BenchServer {
     readonly token: string,
   ) {}
 
-  static async start(label: string, env: Record<string, string>): Promise<BenchServer> {
+  static async start(label: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<BenchServer> {
     const dataDir = mkdtempSync(join(tmpdir(), `pe-bench-${label}-`));
-    const proc = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+    const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', MAIN], {
       cwd: REPO,
       env: { ...process.env, POCKETENV_DATA_DIR: dataDir, POCKETENV_PORT: '0', POCKETENV_LOG: '1', POCKETENV_IDLE_TIMEOUT: '0', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
