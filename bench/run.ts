@@ -10,7 +10,6 @@
  *      unsafe, skips cgroup/seccomp).
  *   3. density: N idle sandboxes at once (memory per sandbox from its cgroup and from the
  *      host's MemAvailable, server RSS), then M concurrent execs across them (throughput).
- *   4. pause/resume, auto-resume, paused vs idle CPU, fork time vs size written (./pause.ts).
  *
  * Run (as root, after `pocketenv setup`):  npx tsx bench/run.ts [--iterations 30] [--density 200] [--concurrent 500]
  * Prints Markdown; asserts nothing. podman or Docker missing → "not measured". Traffic: loopback only.
@@ -24,7 +23,6 @@ import { memAvailableMiB, sandboxMemoryMiB } from './lib/memory';
 import { bareNsenter, bareUnshare, podmanAvailable, podmanEnv, podmanExec, podmanRemove, podmanRun, podmanStartDetached } from './lib/peers';
 import { burstBench, throughputBench } from './lib/burst-throughput';
 import { BenchServer } from './lib/server';
-import { pauseForkBench } from './pause';
 import { percentile, printTable, sample, timeIt, type Series } from './lib/stats';
 
 const run = promisify(execFile);
@@ -305,7 +303,6 @@ async function main(): Promise<void> {
     await execBench(cold, rootfs);
     if (concurrentExecs > 0 && throughputSandboxes > 0) await throughputBench(cold, throughputSandboxes, concurrentExecs);
     if (densityCount > 0) await densityBench(cold);
-    await pauseForkBench(clientOf(cold), { iterations, paused: arg('paused', 50) });
   } finally {
     await pooled.stop().catch(() => undefined);
     await cold.stop().catch(() => undefined);

@@ -75,24 +75,6 @@ export class ConnectedSandbox {
   }
 
   /**
-   * Pauses the sandbox (processes and memory kept, no CPU); any use resumes it. `data` is not refreshed.
-   * @example
-   * await sb.pause();
-   */
-  pause(opts?: CallOptions): Promise<Sandbox> {
-    return wire.pauseSandbox(this.client, this.id, opts);
-  }
-
-  /**
-   * Resumes the paused sandbox; its processes go on where they were.
-   * @example
-   * await sb.resume();
-   */
-  resume(opts?: CallOptions): Promise<Sandbox> {
-    return wire.resumeSandbox(this.client, this.id, opts);
-  }
-
-  /**
    * Deletes the sandbox and everything attached to it (named volumes are kept).
    * @example
    * await sb.delete();

@@ -22,7 +22,7 @@ function field<T>(body: Json, key: string, type: 'string' | 'number', what: stri
   return value as T;
 }
 
-function optional(body: Json, key: string, type: 'string' | 'number' | 'boolean', what: string): void {
+function optional(body: Json, key: string, type: 'string' | 'number', what: string): void {
   const value = body[key];
   if (value !== undefined && value !== null && typeof value !== type) {
     throw new DecodeError(`${what}: field "${key}" should be a ${type} when present, got ${describe(value)}`);
@@ -43,8 +43,6 @@ export function decodeSandbox(value: unknown, what = 'sandbox'): Sandbox {
     optional(body, key, 'string', what);
   }
   for (const key of ['vcpus', 'memory', 'disk', 'installs']) optional(body, key, 'number', what);
-  optional(body, 'paused', 'boolean', what);
-  optional(body, 'pausedAt', 'string', what);
   return body as unknown as Sandbox;
 }
 

@@ -77,21 +77,6 @@ export async function stopSandbox(client: Client, id: string, opts?: CallOptions
   await procedure(client, `${NS}.stopSandbox`, { id }, {}, opts);
 }
 
-/** Our addition: freezes a running sandbox (processes and memory kept, no CPU); answers with it (`paused: true`). */
-export async function pauseSandbox(client: Client, id: string, opts?: CallOptions): Promise<Sandbox> {
-  return decodeSandbox(await procedure(client, `${NS}.pauseSandbox`, { id }, {}, opts), 'pauseSandbox');
-}
-
-/** Our addition: thaws a paused sandbox; its processes go on where they were. */
-export async function resumeSandbox(client: Client, id: string, opts?: CallOptions): Promise<Sandbox> {
-  return decodeSandbox(await procedure(client, `${NS}.resumeSandbox`, { id }, {}, opts), 'resumeSandbox');
-}
-
-/** Our addition: a new sandbox whose filesystem is a copy of this one's now (the source keeps running). */
-export async function forkSandbox(client: Client, id: string, input: { name?: string; description?: string } = {}, opts?: CallOptions): Promise<Sandbox> {
-  return decodeSandbox(await procedure(client, `${NS}.forkSandbox`, { id }, dropUndefined(input), opts), 'forkSandbox');
-}
-
 export async function deleteSandbox(client: Client, id: string, opts?: CallOptions): Promise<void> {
   await procedure(client, `${NS}.deleteSandbox`, { id }, {}, opts);
 }

@@ -190,36 +190,6 @@ export function stop(sb: ConnectedSandbox, opts?: CallOptions): Promise<void> {
 }
 
 /**
- * Pauses a running sandbox: its processes, memory and network are kept, it uses no CPU. Any
- * use (exec, terminal, files…) resumes it. Resolves with the sandbox (`paused: true`).
- * @throws InvalidRequestError when it is not running or its provider cannot pause.
- * @example
- * await sandbox.pause(sb);
- */
-export function pause(sb: ConnectedSandbox, opts?: CallOptions): Promise<Sandbox> {
-  return wire.pauseSandbox(sb.client, sb.data.id, opts);
-}
-
-/**
- * Resumes a paused sandbox; its processes go on where they were. A running sandbox is left as is.
- * @example
- * await sandbox.resume(sb);
- */
-export function resume(sb: ConnectedSandbox, opts?: CallOptions): Promise<Sandbox> {
-  return wire.resumeSandbox(sb.client, sb.data.id, opts);
-}
-
-/**
- * Forks a sandbox: a new one of yours whose filesystem is a copy of `sb`'s at this instant (the
- * source keeps running). It is started; attachments are not copied.
- * @example
- * const copy = sandbox.connect(await sandbox.fork(sb, { name: 'experiment' }), client);
- */
-export function fork(sb: ConnectedSandbox, input: { name?: string; description?: string } = {}, opts?: CallOptions): Promise<Sandbox> {
-  return wire.forkSandbox(sb.client, sb.data.id, input, opts);
-}
-
-/**
  * Deletes a sandbox and what is attached to it; named volumes are kept.
  * Exported as `delete` (`sandbox.delete(sb)`).
  * @example

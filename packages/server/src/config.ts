@@ -29,15 +29,8 @@ export interface ServerOptions {
   databaseUrl?: string;
   /** Default: a LocalProvider (state in <dataDir>/runtime/local), plus a DockerProvider per $POCKETENV_DOCKER. */
   providers?: Provider[];
-  /** A keepAlive:false sandbox with no activity for this long is paused (see idleAction). Default $POCKETENV_IDLE_TIMEOUT or 15 min; 0 disables. */
+  /** A keepAlive:false sandbox with no activity for this long is stopped. Default $POCKETENV_IDLE_TIMEOUT or 15 min; 0 disables. */
   idleTimeoutMs?: number;
-  /** What the idle reaper does to an idle sandbox: `pause` (default), `stop`, or `off`. Default $POCKETENV_IDLE_ACTION. */
-  idleAction?: IdleAction;
-  /**
-   * A sandbox paused (by anyone) and unused for this long is stopped, freeing its memory.
-   * Default $POCKETENV_IDLE_STOP_AFTER_PAUSED or 4 h; 0: paused sandboxes are never stopped.
-   */
-  stopAfterPausedMs?: number;
   /** JSON-lines logs on stderr. Default $POCKETENV_LOG (1/0, or `debug` for debug lines too), else on. */
   log?: boolean;
   /** Prepared sandboxes kept warm per base. Default $POCKETENV_POOL_SIZE or 2; 0 disables the pool. */
@@ -52,17 +45,12 @@ export interface ServerOptions {
   execStallMs?: number;
 }
 
-/** What the idle reaper does to an idle sandbox. */
-export type IdleAction = 'pause' | 'stop' | 'off';
-
 export interface ServerConfig {
   dataDir: string;
   port: number;
   host: string;
   databaseUrl?: string;
   idleTimeoutMs: number;
-  idleAction: IdleAction;
-  stopAfterPausedMs: number;
   execStallMs: number;
   /** How often the idle reaper looks for idle sandboxes. */
   reapIntervalMs: number;
@@ -107,7 +95,6 @@ export interface LocalProviderSettings {
 export const DEFAULT_PORT = 8789;
 export const DEFAULT_IDLE_TIMEOUT_MS = 15 * 60_000;
 export const DEFAULT_EXEC_STALL_MS = 30_000;
-export const DEFAULT_STOP_AFTER_PAUSED_MS = 4 * 60 * 60_000;
 /** Room for the largest sealed file the lexicon allows (1.4M base64url characters) plus JSON framing. */
 export const JSON_LIMIT_BYTES = 2 * 1024 * 1024;
 
@@ -128,17 +115,16 @@ export function resolveConfig(opts: ServerOptions, env: Env): ServerConfig {
   const logSetting = settings.string('POCKETENV_LOG');
   const logDebug = logSetting?.toLowerCase() === 'debug';
   const pool = resolvePoolConfig(settings);
-  const stopAfterPausedMs = opts.stopAfterPausedMs ?? settings.duration('POCKETENV_IDLE_STOP_AFTER_PAUSED', DEFAULT_STOP_AFTER_PAUSED_MS);
   return {
     dataDir: path.resolve(opts.dataDir ?? defaultDataDir(env)),
     port: opts.port ?? settings.integer('POCKETENV_PORT', DEFAULT_PORT, { min: 0, max: 65535 }),
     host: opts.host ?? settings.string('POCKETENV_HOST', '127.0.0.1'),
     databaseUrl: opts.databaseUrl ?? settings.string('DATABASE_URL'),
     idleTimeoutMs,
-    idleAction: opts.idleAction ?? settings.choice('POCKETENV_IDLE_ACTION', 'pause', ['pause', 'stop', 'off'] as const),
-    stopAfterPausedMs,
     execStallMs: opts.execStallMs ?? settings.duration('POCKETENV_EXEC_STALL_TIMEOUT', DEFAULT_EXEC_STALL_MS),
-    reapIntervalMs: reapInterval(idleTimeoutMs, stopAfterPausedMs),
+    // Check often enough that a sandbox overstays its idle time by at most ~25 %, but not
+    // more than once a second in tests nor less than once a minute in production.
+    reapIntervalMs: Math.min(60_000, Math.max(250, Math.floor(idleTimeoutMs / 4))),
     stopOnExit: settings.boolean('POCKETENV_STOP_ON_EXIT', false),
     log: opts.log ?? (logDebug || settings.boolean('POCKETENV_LOG', true)),
     logDebug,
@@ -158,13 +144,4 @@ export function resolveConfig(opts: ServerOptions, env: Env): ServerConfig {
     docker: settings.string('POCKETENV_DOCKER', 'auto'),
     dockerDiskLimit: settings.choice('POCKETENV_DOCKER_DISK_LIMIT', 'auto', ['auto', 'required'] as const),
   };
-}
-
-/**
- * Check often enough that a sandbox overstays its idle (or paused) time by at most ~25 %, but
- * not more than once every 250 ms in tests nor less than once a minute in production.
- */
-function reapInterval(...timeoutsMs: number[]): number {
-  const shortest = Math.min(...timeoutsMs.filter((ms) => ms > 0), 240_000);
-  return Math.min(60_000, Math.max(250, Math.floor(shortest / 4)));
 }

@@ -81,12 +81,7 @@ export async function launch(opts: ServerOptions = {}, env: Env = process.env): 
 
     for (const feature of features) if (feature.hook) orchestrator.use(feature.hook(ctx));
     await reconcile(sandboxes, providers, orchestrator, log);
-    reaper = new IdleReaper(sandboxes, orchestrator, log, {
-      idleTimeoutMs: config.idleTimeoutMs,
-      idleAction: config.idleAction,
-      stopAfterPausedMs: config.stopAfterPausedMs,
-      intervalMs: config.reapIntervalMs,
-    });
+    reaper = new IdleReaper(sandboxes, orchestrator, log, config.idleTimeoutMs, config.reapIntervalMs);
     reaper.start();
 
     const inFlight: InFlight = { count: 0, idle: [] };
@@ -103,7 +98,7 @@ export async function launch(opts: ServerOptions = {}, env: Env = process.env): 
     }
     const port = await listen(httpServer, config.port, config.host);
     const url = `http://${urlHost(config.host)}:${port}`;
-    log.info('listening', { url, dataDir: config.dataDir, providers: providers.names(), idleTimeoutMs: config.idleTimeoutMs, idleAction: config.idleAction });
+    log.info('listening', { url, dataDir: config.dataDir, providers: providers.names(), idleTimeoutMs: config.idleTimeoutMs });
 
     let closing: Promise<void> | undefined;
     const close = () => (closing ??= shutdown(ctx, httpServer, inFlight, reaper!, background));

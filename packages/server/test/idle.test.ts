@@ -1,7 +1,6 @@
 /**
- * keepAlive: a keepAlive:false sandbox is stopped (idle action `stop`) or paused (the default)
- * once idle for the configured time (short here); a keepAlive:true one keeps running; activity
- * (exec) counts as use. A paused one is resumed by use, and stopped once paused for long.
+ * keepAlive: a keepAlive:false sandbox is stopped once idle for the configured time (short
+ * here); a keepAlive:true one keeps running; activity (exec) counts as use.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../src/testing';
@@ -12,7 +11,7 @@ let server: TestServer;
 let api: Api;
 
 beforeAll(async () => {
-  server = await startTestServer({ idleTimeoutMs: IDLE_MS, idleAction: 'stop' });
+  server = await startTestServer({ idleTimeoutMs: IDLE_MS });
   api = new Api(server.url, server.ownerToken);
 });
 
@@ -20,7 +19,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-describe('idle sandboxes (idle action stop)', () => {
+describe('idle sandboxes', () => {
   it('stops keepAlive:false sandboxes after the idle timeout and leaves keepAlive:true ones running', async () => {
     const kept = await api.create({ name: 'idle-kept', keepAlive: true });
     const reaped = await api.create({ name: 'idle-reaped' });
@@ -67,39 +66,5 @@ describe('idle sandboxes (idle action stop)', () => {
     expect((await api.get(later.id)).keepAlive).toBe(true);
     await new Promise((r) => setTimeout(r, IDLE_MS * 2));
     expect((await api.get(later.id)).status).toBe('RUNNING');
-  });
-});
-
-describe('idle sandboxes (idle action pause, the default)', () => {
-  let pausing: TestServer;
-  let papi: Api;
-
-  beforeAll(async () => {
-    pausing = await startTestServer({ idleTimeoutMs: IDLE_MS, stopAfterPausedMs: IDLE_MS * 4 });
-    papi = new Api(pausing.url, pausing.ownerToken);
-  });
-
-  afterAll(async () => {
-    await pausing?.close();
-  });
-
-  it('pauses an idle sandbox (processes kept), resumes it on exec, and stops it once paused for long', async () => {
-    const sb = await papi.create({ name: 'idle-paused' });
-    await papi.exec(sb.id, `nohup sleep 3600 >/dev/null 2>&1 &`);
-    const paused = await waitFor('the idle sandbox to be paused', async () => {
-      const seen = await papi.get(sb.id);
-      return seen.paused ? seen : undefined;
-    });
-    // Official clients see RUNNING; ours see paused.
-    expect(paused.status).toBe('RUNNING');
-
-    // Any use resumes it, with its processes.
-    expect((await papi.exec(sb.id, `ps -eo args= | grep -c '^sleep 3600$' || true`)).stdout).toBe('1\n');
-    expect((await papi.get(sb.id)).paused).toBeUndefined();
-
-    // Idle again: paused again, then stopped once paused for longer than stopAfterPaused.
-    await waitFor('the sandbox to be paused again', async () => ((await papi.get(sb.id)).paused ? true : undefined));
-    await waitFor('the long-paused sandbox to be stopped', async () => ((await papi.get(sb.id)).status === 'STOPPED' ? true : undefined), 120_000);
-    expect((await papi.get(sb.id)).paused).toBeUndefined();
   });
 });

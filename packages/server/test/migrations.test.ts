@@ -49,9 +49,8 @@ async function keepsRowsAndScopesNames(db: Kysely<any>): Promise<void> {
   await migrate(db);
 
   // Every row and column is kept.
-  // 0007 (on the way) records the provider each existing sandbox asked for: the one it runs on;
-  // 0010 leaves every existing sandbox not paused.
-  expect(await db.selectFrom('sandboxes').selectAll().orderBy('id').execute()).toEqual(before.map((row) => ({ ...row, requested_provider: row.provider, paused_at: null })));
+  // 0007 (on the way) records the provider each existing sandbox asked for: the one it runs on.
+  expect(await db.selectFrom('sandboxes').selectAll().orderBy('id').execute()).toEqual(before.map((row) => ({ ...row, requested_provider: row.provider })));
   expect(await db.selectFrom('variables').select(['id', 'sandbox_id', 'value']).execute()).toEqual([{ id: 'var_1', sandbox_id: 'sbx_a1', value: 'hi' }]);
   // After: another owner may use the name, the same owner may not.
   await db.insertInto('sandboxes').values(sandboxRow('sbx_b2', 'act_bob', 'demo')).execute();

@@ -10,8 +10,6 @@ import { serve } from './serve';
 import { setup } from './setup';
 import { start } from './start';
 import { stop } from './stop';
-import { pause, resume } from './pause';
-import { fork } from './fork';
 import { token } from './token';
 import { whoami } from './whoami';
 import { envCommand } from './env';
@@ -27,4 +25,4 @@ import { ports } from './ports';
 import { vscode } from './vscode';
 
 /** Every command, in the order `pocketenv --help` lists them. */
-export const commands: CommandDef[] = [serve, setup, create, ls, ps, start, stop, pause, resume, fork, rm, exec, consoleCommand, vscode, cp, backupCommand, envCommand, secretCommand, fileCommand, sshkeysCommand, tailscaleCommand, volumeCommand, serviceCommand, expose, unexpose, ports, whoami, token] as CommandDef[];
+export const commands: CommandDef[] = [serve, setup, create, ls, ps, start, stop, rm, exec, consoleCommand, vscode, cp, backupCommand, envCommand, secretCommand, fileCommand, sshkeysCommand, tailscaleCommand, volumeCommand, serviceCommand, expose, unexpose, ports, whoami, token] as CommandDef[];

@@ -24,8 +24,6 @@ export function sandboxTable(sandboxes: Sandbox[], colors: Colors, opts: { uptim
 
 function statusText(sb: Sandbox, colors: Colors, now: number, uptime: boolean): string {
   const status = sb.status ?? '-';
-  // A paused sandbox is RUNNING on the wire (for official clients); ours say what it really is.
-  if (status === 'RUNNING' && sb.paused) return colors.yellow('PAUSED');
   if (status === 'RUNNING') {
     const started = sb.startedAt ? Date.parse(sb.startedAt) : Number.NaN;
     return colors.green(uptime && !Number.isNaN(started) ? `Up ${humanDuration(now - started)}` : status);

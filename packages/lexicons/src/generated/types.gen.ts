@@ -344,12 +344,8 @@ export namespace SandboxDefs {
     /** GiB. */
     disk?: number;
     installs?: number;
-    /** Lifecycle state. Clients wait for RUNNING. ERROR means provisioning or start failed; see 'error'. A paused sandbox is RUNNING here (any use resumes it, so to clients that only know RUNNING/STOPPED it behaves as running); 'paused' tells the truth. */
+    /** Lifecycle state. Clients wait for RUNNING. ERROR means provisioning or start failed; see 'error'. */
     status: "INITIALIZING" | "RUNNING" | "STOPPED" | "ERROR" | (string & {});
-    /** Pocketenv addition: true while the sandbox is paused (frozen: processes and memory kept, no CPU). Absent when it is not. */
-    paused?: boolean;
-    /** Pocketenv addition: when it was paused. Absent when it is not. */
-    pausedAt?: string;
     /** Why the sandbox is in ERROR (human-readable, no internals). Absent otherwise. */
     error?: string;
     /** When true the server never stops it for being idle. */
@@ -467,22 +463,6 @@ export namespace SandboxExposeVscode {
   }
   /** Error names this method declares, besides the generic ones (InvalidRequest, AuthenticationRequired, …). */
   export type ErrorName = "SandboxNotFound" | "SandboxProviderError";
-}
-
-/** io.pocketenv.sandbox.forkSandbox: Pocketenv addition. Make a new sandbox of the caller's whose filesystem is a copy of this sandbox's at this instant (a sparse copy of its disk: it costs what was written, not the disk size). The source may be running (it keeps running; it is frozen for the moment of the copy) or stopped. The fork has the source's base and resources, is started, and is answered RUNNING. Attachments (variables, secrets, files, volumes, services, ports) are not copied. */
-export namespace SandboxForkSandbox {
-  export interface QueryParams {
-    /** Id or name of the sandbox to fork. */
-    id: string;
-  }
-  export interface InputSchema {
-    /** Name of the fork; default a generated one. */
-    name?: string;
-    description?: string;
-  }
-  export type OutputSchema = SandboxDefs.SandboxView;
-  /** Error names this method declares, besides the generic ones (InvalidRequest, AuthenticationRequired, …). */
-  export type ErrorName = "SandboxNotFound" | "InvalidRequest" | "Conflict" | "SandboxProviderError";
 }
 
 /** io.pocketenv.sandbox.getBackups: The sandbox's unexpired backups, newest first. The default limit (100) returns all of them, as the hosted service did. */
@@ -619,18 +599,6 @@ export namespace SandboxGetTailscaleAuthKey {
   export type ErrorName = "SandboxNotFound" | "NotFound";
 }
 
-/** io.pocketenv.sandbox.pauseSandbox: Pocketenv addition. Pause a running sandbox: its processes, memory, open files and network identity are kept and it uses no CPU (the cgroup freezer). It still counts as running for quotas. Any use (exec, terminal, files, copy, services, previews) resumes it. Pausing a paused sandbox is a no-op. Answers with the sandbox (paused: true). */
-export namespace SandboxPauseSandbox {
-  export interface QueryParams {
-    /** Sandbox id or name. */
-    id: string;
-  }
-  export type InputSchema = Record<string, never>;
-  export type OutputSchema = SandboxDefs.SandboxView;
-  /** Error names this method declares, besides the generic ones (InvalidRequest, AuthenticationRequired, …). */
-  export type ErrorName = "SandboxNotFound" | "InvalidRequest" | "SandboxProviderError";
-}
-
 /** io.pocketenv.sandbox.pullDirectory: Unpack an archive from the copy store (uploaded with POST /cp, or made by pushDirectory) into a directory of a RUNNING sandbox. */
 export namespace SandboxPullDirectory {
   export type QueryParams = Record<string, never>;
@@ -730,18 +698,6 @@ export namespace SandboxRestoreBackup {
   export type OutputSchema = Record<string, never>;
   /** Error names this method declares, besides the generic ones (InvalidRequest, AuthenticationRequired, …). */
   export type ErrorName = "NotFound" | "SandboxNotFound";
-}
-
-/** io.pocketenv.sandbox.resumeSandbox: Pocketenv addition. Resume a paused sandbox: its processes go on where they were. Resuming a running sandbox is a no-op. Answers with the sandbox. */
-export namespace SandboxResumeSandbox {
-  export interface QueryParams {
-    /** Sandbox id or name. */
-    id: string;
-  }
-  export type InputSchema = Record<string, never>;
-  export type OutputSchema = SandboxDefs.SandboxView;
-  /** Error names this method declares, besides the generic ones (InvalidRequest, AuthenticationRequired, …). */
-  export type ErrorName = "SandboxNotFound" | "InvalidRequest" | "SandboxProviderError";
 }
 
 /** io.pocketenv.sandbox.startSandbox: Start a sandbox; answers {} once it is RUNNING, or an error that says why it could not start. Applies variables, secrets, files, volumes, SSH keys, services and exposed ports, and clones repos. */
@@ -1471,13 +1427,6 @@ export interface XrpcMethods {
     output: SandboxExposeVscode.OutputSchema;
     errors: SandboxExposeVscode.ErrorName;
   };
-  "io.pocketenv.sandbox.forkSandbox": {
-    type: "procedure";
-    params: SandboxForkSandbox.QueryParams;
-    input: SandboxForkSandbox.InputSchema;
-    output: SandboxForkSandbox.OutputSchema;
-    errors: SandboxForkSandbox.ErrorName;
-  };
   "io.pocketenv.sandbox.getBackups": {
     type: "query";
     params: SandboxGetBackups.QueryParams;
@@ -1527,13 +1476,6 @@ export interface XrpcMethods {
     output: SandboxGetTailscaleAuthKey.OutputSchema;
     errors: SandboxGetTailscaleAuthKey.ErrorName;
   };
-  "io.pocketenv.sandbox.pauseSandbox": {
-    type: "procedure";
-    params: SandboxPauseSandbox.QueryParams;
-    input: SandboxPauseSandbox.InputSchema;
-    output: SandboxPauseSandbox.OutputSchema;
-    errors: SandboxPauseSandbox.ErrorName;
-  };
   "io.pocketenv.sandbox.pullDirectory": {
     type: "procedure";
     params: SandboxPullDirectory.QueryParams;
@@ -1575,13 +1517,6 @@ export interface XrpcMethods {
     input: SandboxRestoreBackup.InputSchema;
     output: SandboxRestoreBackup.OutputSchema;
     errors: SandboxRestoreBackup.ErrorName;
-  };
-  "io.pocketenv.sandbox.resumeSandbox": {
-    type: "procedure";
-    params: SandboxResumeSandbox.QueryParams;
-    input: SandboxResumeSandbox.InputSchema;
-    output: SandboxResumeSandbox.OutputSchema;
-    errors: SandboxResumeSandbox.ErrorName;
   };
   "io.pocketenv.sandbox.startSandbox": {
     type: "procedure";

@@ -84,8 +84,6 @@ export const CONFORMANCE_TESTS = [
   'volumes: data lands in the host dir and survives stop and start',
   'repo: start clones into /workspace, a failed clone is a clear error',
   'terminal: a login shell in a PTY with the sandbox env, resize, Ctrl+C and exit code',
-  'pause freezes the processes and resume continues them; stop works on a paused sandbox',
-  'fork copies the filesystem of a running sandbox, which keeps running',
   'undeclared capabilities throw UnsupportedCapabilityError',
 ] as const;
 
@@ -94,15 +92,6 @@ export type ConformanceTest = (typeof CONFORMANCE_TESTS)[number];
 const DEFAULT_RESOURCES: Resources = { vcpus: 1, memoryGiB: 0.5, diskGiB: 2, pids: 256 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `check` until it holds (30 s at most: a busy host is slow, never wrong). */
-async function waitUntil(check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met within 30 s');
-    await sleep(100);
-  }
-}
 
 /** Expects `promise` to reject with an instance of `type` (and returns the error). */
 async function rejectsWith<T extends Error>(promise: Promise<unknown>, type: new (...args: never[]) => T): Promise<T> {
@@ -631,64 +620,6 @@ export function runProviderSuite(opts: ProviderSuiteOptions): void {
       expect(await countProcs(shared, nap(3007))).toBe(0);
     });
 
-    test('pause freezes the processes and resume continues them; stop works on a paused sandbox', async () => {
-      if (!has('pause')) {
-        await rejectsWith(provider.pause(shared), UnsupportedCapabilityError);
-        return;
-      }
-      const id = await createSandbox();
-      await provider.start(id);
-      // A counter that records its pid: after resume the same process goes on counting.
-      await sh(id, `nohup sh -c 'i=0; while :; do i=$((i+1)); echo "$$ $i" > /tmp/count; sleep 0.05; done' >/dev/null 2>&1 &`);
-      const count = async () => {
-        const [pid, n] = (await sh(id, 'cat /tmp/count')).trim().split(' ');
-        return { pid, n: Number(n) };
-      };
-      await waitUntil(async () => (await count()).n > 3);
-      const before = await count();
-      await provider.pause(id);
-      await provider.pause(id); // idempotent
-      expect((await provider.observe(id)).state).toBe('paused');
-      expect((await provider.list()).find((s) => s.id === id)?.state).toBe('paused');
-      await rejectsWith(provider.exec(id, 'true'), SandboxNotRunningError);
-      await provider.resume(id);
-      await provider.resume(id); // resuming a running sandbox is fine
-      expect((await provider.observe(id)).state).toBe('running');
-      await waitUntil(async () => (await count()).n > before.n + 3);
-      expect((await count()).pid).toBe(before.pid);
-      // Stop and delete thaw first: a frozen process takes no signal.
-      await provider.pause(id);
-      await provider.stop(id);
-      expect((await provider.observe(id)).state).toBe('stopped');
-      await rejectsWith(provider.pause(id), SandboxNotRunningError);
-      await provider.start(id);
-      await provider.pause(id);
-      await provider.delete(id);
-      expect((await provider.observe(id)).state).toBe('missing');
-    });
-
-    test('fork copies the filesystem of a running sandbox, which keeps running', async () => {
-      const copyId = newId();
-      const forkSpec = spec(copyId, { hostname: 'suite-fork' });
-      if (!has('fork')) {
-        await rejectsWith(provider.fork(shared, forkSpec), UnsupportedCapabilityError);
-        return;
-      }
-      created.add(copyId);
-      await sh(shared, 'echo forked > /workspace/fork-me && nohup sleep 3010 >/dev/null 2>&1 &');
-      await provider.fork(shared, forkSpec);
-      await provider.fork(shared, forkSpec); // idempotent
-      expect((await provider.observe(copyId)).state).toBe('stopped');
-      expect((await provider.observe(shared)).state).toBe('running');
-      expect(await countProcs(shared, 'sleep 3010')).toBe(1);
-      await provider.start(copyId);
-      expect(await sh(copyId, 'cat /workspace/fork-me; hostname')).toBe('forked\nsuite-fork\n');
-      await sh(copyId, 'echo changed > /workspace/fork-me');
-      expect(await sh(shared, 'cat /workspace/fork-me')).toBe('forked\n');
-      await provider.delete(copyId);
-      await rejectsWith(provider.fork(newId(), spec(newId())), SandboxMissingError);
-    });
-
     test('undeclared capabilities throw UnsupportedCapabilityError', async () => {
       const checks: Partial<Record<Capability, (id: string) => Promise<unknown>>> = {
         exec: (id) => provider.exec(id, 'true'),
@@ -701,10 +632,6 @@ export function runProviderSuite(opts: ProviderSuiteOptions): void {
         stopStart: async (id) => {
           await provider.stop(id);
           await provider.start(id);
-        },
-        pause: async (id) => {
-          await provider.pause(id);
-          await provider.resume(id);
         },
       };
       const undeclared = (Object.keys(checks) as Capability[]).filter((c) => !has(c));

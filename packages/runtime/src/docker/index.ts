@@ -314,20 +314,6 @@ export class DockerProvider implements Provider {
     }
   }
 
-  // NOTE: the Engine API can pause (cgroup freezer) and a fork could commit the container, but
-  // neither is wired into this provider's reconciliation yet: refused rather than half done.
-  async pause(_id: string): Promise<void> {
-    throw new UnsupportedCapabilityError(this.name, 'pause', 'pausing is only implemented by the local provider so far; stop the sandbox instead (files are kept)');
-  }
-
-  async resume(_id: string): Promise<void> {
-    throw new UnsupportedCapabilityError(this.name, 'pause', 'pausing is only implemented by the local provider so far');
-  }
-
-  async fork(_sourceId: string, _spec: CreateSpec): Promise<void> {
-    throw new UnsupportedCapabilityError(this.name, 'fork', 'forking is only implemented by the local provider so far; copy files with pocketenv cp between two sandboxes');
-  }
-
   async stop(id: string): Promise<void> {
     assertValidId(id);
     await this.facts();

@@ -41,7 +41,7 @@ import type {
   TerminalOptions,
   VolumeMount,
 } from '../provider/types';
-import { SandboxMissingError, SandboxNotRunningError, UnknownBaseError, UnsupportedCapabilityError } from '../provider/errors';
+import { SandboxMissingError, SandboxNotRunningError, UnknownBaseError } from '../provider/errors';
 import { assertResources, assertValidHostname, assertValidId } from '../shared/sandbox-input';
 import { checkEnvNames, checkExecEnv } from '../shared/sandbox-input';
 import { collectExec, streamRunning } from './exec-io';
@@ -180,20 +180,6 @@ export class FakeProvider implements Provider {
         throw err;
       }
     });
-  }
-
-  // Host processes of the server's own user: freezing them (SIGSTOP) would not be the cgroup
-  // freezer's all-or-nothing, and a fork would copy a directory tree, not a sandbox.
-  async pause(_id: string): Promise<void> {
-    throw new UnsupportedCapabilityError(this.name, 'pause', 'the fake provider has no cgroup to freeze; use the local provider');
-  }
-
-  async resume(_id: string): Promise<void> {
-    throw new UnsupportedCapabilityError(this.name, 'pause', 'the fake provider has no cgroup to freeze; use the local provider');
-  }
-
-  async fork(_sourceId: string, _spec: CreateSpec): Promise<void> {
-    throw new UnsupportedCapabilityError(this.name, 'fork', 'the fake provider does not fork sandboxes; use the local provider');
   }
 
   async stop(id: string): Promise<void> {

@@ -48,7 +48,6 @@ import { KeyedQueue } from '../shared/keyed-queue';
 import { assertValidId, checkExecEnv, checkFiles } from '../shared/sandbox-input';
 import { containerIdOf, StatePaths } from './paths';
 import { observeAll, observeOne, reconcile } from './reconcile';
-import { forkSandbox } from './fork';
 import { assertRepoUrl, cloneRepo } from '../shared/repo';
 import { locate, readFileInRoot, sandboxPathComponents, writeFileInRoot, type FileRoot } from '../shared/safe-path';
 import { mountedVolumes, readStart, type SavedStart } from './store';
@@ -91,8 +90,6 @@ const CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>([
   'stopStart',
   'limits',
   'terminal',
-  'pause',
-  'fork',
 ]);
 
 export class LocalProvider implements Provider {
@@ -223,12 +220,7 @@ export class LocalProvider implements Provider {
       const saved = await requireSpec(ctx, id);
       const start = await saveStartSpec(ctx, id, spec);
       this.startCache.set(id, start);
-      let state = alive ?? (await ctx.runtime.state(containerIdOf(id)));
-      // A paused sandbox is thawed, not rebooted: its processes are kept.
-      if (state?.status === 'paused') {
-        await ctx.runtime.resume(containerIdOf(id));
-        state = { ...state, status: 'running' };
-      }
+      const state = alive ?? (await ctx.runtime.state(containerIdOf(id)));
       const booting = state?.status !== 'running';
       if (alive) this.runningInits.set(id, { pid: alive.pid, startTime: processStartTime(alive.pid)! });
       if (booting) {
@@ -264,44 +256,6 @@ export class LocalProvider implements Provider {
       this.runningInits.delete(id);
       this.distrustedAgents.delete(id);
       await teardown(ctx, id);
-    });
-  }
-
-  async fork(sourceId: string, spec: CreateSpec): Promise<void> {
-    const ctx = await this.context();
-    assertValidId(sourceId);
-    assertValidId(spec?.id);
-    // Under the source's queue: no stop or start of the source while its image is copied.
-    await this.serialized(sourceId, () => this.serialized(spec.id, () => forkSandbox(ctx, sourceId, spec)));
-  }
-
-  async pause(id: string): Promise<void> {
-    const ctx = await this.context();
-    assertValidId(id);
-    await this.serialized(id, async () => {
-      const state = await ctx.runtime.state(containerIdOf(id));
-      if (state?.status === 'paused') return;
-      if (state?.status !== 'running') {
-        await requireSpec(ctx, id);
-        throw new SandboxNotRunningError(id);
-      }
-      // Forget the init seen running: exec must not pass requireRunning and block on a frozen cgroup.
-      this.runningInits.delete(id);
-      await ctx.runtime.pause(containerIdOf(id));
-    });
-  }
-
-  async resume(id: string): Promise<void> {
-    const ctx = await this.context();
-    assertValidId(id);
-    await this.serialized(id, async () => {
-      const state = await ctx.runtime.state(containerIdOf(id));
-      if (state?.status === 'running') return;
-      if (state?.status !== 'paused') {
-        await requireSpec(ctx, id);
-        throw new SandboxNotRunningError(id);
-      }
-      await ctx.runtime.resume(containerIdOf(id));
     });
   }
 

@@ -65,7 +65,7 @@ function overlayDirs(ctx: LocalContext, p: SandboxPaths, base: string, onDisk: b
 }
 
 /** Made before sandboxes had a disk image: its layer is a plain dir, kept working as it is. */
-export async function isLegacyLayout(p: SandboxPaths): Promise<boolean> {
+async function isLegacyLayout(p: SandboxPaths): Promise<boolean> {
   return !(await exists(p.diskImage)) && (await exists(p.upper(false)));
 }
 
@@ -180,8 +180,6 @@ export async function bootSandbox(ctx: LocalContext, spec: SavedSpec, start: Sav
 export async function teardown(ctx: LocalContext, id: string, graceMs = STOP_GRACE_MS): Promise<void> {
   const cid = containerIdOf(id);
   const state = await ctx.runtime.state(cid);
-  // Frozen processes take no signal (not even KILL) until thawed: a paused sandbox is thawed first.
-  if (state?.status === 'paused') await ctx.runtime.resume(cid);
   if (state?.status === 'running' || state?.status === 'paused') {
     // TERM goes to every process but the init: the init exiting would make the
     // kernel SIGKILL the rest at once, leaving them no time to clean up.

@@ -131,23 +131,6 @@ export class OciRuntime {
     }
   }
 
-  /**
-   * Freezes every process of the container (the cgroup freezer): memory, open files and
-   * network stay as they are, no CPU is used. Runs like create/delete (crun refuses hybrid hosts otherwise).
-   */
-  async pause(containerId: string): Promise<void> {
-    const { file, args } = this.cgroupArgv(['pause', containerId]);
-    const result = await runCommand(file, args);
-    if (result.code !== 0) throw new CommandError(`${this.name} pause ${containerId}`, result);
-  }
-
-  /** Thaws a paused container; its processes go on where they were. */
-  async resume(containerId: string): Promise<void> {
-    const { file, args } = this.cgroupArgv(['resume', containerId]);
-    const result = await runCommand(file, args);
-    if (result.code !== 0) throw new CommandError(`${this.name} resume ${containerId}`, result);
-  }
-
   /** Removes the container and its cgroups; `force` kills it first. Missing is fine. */
   async delete(containerId: string, force = false): Promise<void> {
     const { file, args } = this.cgroupArgv(['delete', ...(force ? ['--force'] : []), containerId]);

@@ -89,8 +89,7 @@ export async function reconcile(ctx: LocalContext): Promise<void> {
     if (!spec) {
       // A container nobody has a spec for can only be debris: remove it completely.
       await destroySandbox(ctx, id);
-    } else if (c.status === 'running' || c.status === 'paused') {
-      // A paused sandbox is adopted as it is: the server's records say whether it should be.
+    } else if (c.status === 'running') {
       running.add(id);
     } else {
       // created (start was interrupted) or stopped (init died): back to a clean stop.
@@ -121,7 +120,7 @@ function observed(id: string, container: ContainerState | undefined, hasSpec: bo
     case 'running':
       return { id, state: 'running', ...(address ? { address } : {}) };
     case 'paused':
-      return { id, state: 'paused' };
+      return { id, state: 'running', reason: 'paused' };
     case 'created':
     case 'creating':
       return { id, state: 'stopped', reason: 'start was interrupted before the init ran' };

@@ -141,8 +141,7 @@ export interface TerminalCommand {
 }
 
 /** What the provider observes, independent of what the server wants. */
-/** `paused`: frozen (capability `pause`): processes and memory kept, no CPU used; `resume` thaws it. */
-export type ObservedState = 'running' | 'paused' | 'stopped' | 'missing';
+export type ObservedState = 'running' | 'stopped' | 'missing';
 
 export interface ObservedSandbox {
   id: string;
@@ -162,9 +161,7 @@ export type Capability =
   | 'repo'
   | 'stopStart'
   | 'limits'
-  | 'terminal'
-  | 'pause'
-  | 'fork';
+  | 'terminal';
 
 export interface BaseInfo {
   name: string;
@@ -198,20 +195,6 @@ export interface Provider {
   start(id: string, spec?: StartSpec): Promise<void>;
   /** Ends every process in the sandbox; its filesystem is kept. Stopping a stopped sandbox is fine. */
   stop(id: string): Promise<void>;
-  /**
-   * Freezes a running sandbox (capability `pause`): its processes, memory, open files and network
-   * identity are kept, it uses no CPU. Pausing a paused sandbox is fine; a stopped one is SandboxNotRunningError.
-   * Providers that cannot throw UnsupportedCapabilityError. `stop` and `delete` work on a paused sandbox.
-   */
-  pause(id: string): Promise<void>;
-  /** Thaws a paused sandbox; its processes go on where they were. Resuming a running sandbox is fine. */
-  resume(id: string): Promise<void>;
-  /**
-   * Creates sandbox `spec.id` (left stopped, like `create`) whose filesystem is a copy of
-   * `sourceId`'s at this instant; the source may be running (it keeps running) or stopped.
-   * Base and resources are the source's. Idempotent per id. Capability `fork`.
-   */
-  fork(sourceId: string, spec: CreateSpec): Promise<void>;
   /** Removes everything the sandbox owns on the host. Safe to repeat; a missing id is not an error. */
   delete(id: string): Promise<void>;
 

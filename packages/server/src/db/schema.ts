@@ -70,11 +70,6 @@ export interface SandboxTable {
   updated_at: string;
   started_at: string | null;
   last_active_at: string;
-  /**
-   * When a RUNNING sandbox was paused (frozen, see Provider.pause); null when it is not
-   * (migration 0010). Recorded before the provider is asked, cleared before it resumes.
-   */
-  paused_at: string | null;
 }
 
 export interface Database {

@@ -31,8 +31,6 @@ export async function resolveUpstream(ctx: AppContext, target: PreviewTarget): P
   if (sandbox.status !== 'RUNNING') {
     return { status: 503, message: `Sandbox ${sandbox.name} is ${sandbox.status.toLowerCase()}; start it to reach port ${port.port}.` };
   }
-  // A preview request on a paused sandbox is answered once it is resumed.
-  await ctx.orchestrator.awake(sandbox.id).catch(() => undefined);
   const provider = ctx.providers.find(sandbox.provider);
   const seen = await provider?.observe(sandbox.id).catch(() => undefined);
   if (seen?.state !== 'running' || !seen.address || isIP(seen.address) === 0) {

@@ -14,7 +14,7 @@
  */
 import type { ExecResult, Provider, Resources } from '@pocketenv/runtime';
 import type { SandboxCreateSandbox } from '@pocketenv/lexicons';
-import { SandboxMissingError, SandboxNotRunningError, ProviderError, PathEscapeError, UnsupportedCapabilityError } from '@pocketenv/runtime';
+import { SandboxMissingError, SandboxNotRunningError, ProviderError, PathEscapeError } from '@pocketenv/runtime';
 import type { Actor, SandboxRecord } from '../db/schema';
 import { isUniqueViolation } from '../db/errors';
 import { newId, nowIso } from '../ids';
@@ -26,7 +26,6 @@ import type { ProviderRegistry } from './providers';
 import type { SandboxRepository } from './repository';
 import { DEFAULT_RESOURCES, resolveResources } from './resources';
 import { collectExecEnv, collectStartSpec, type LifecycleHook } from './hooks';
-import { autoResuming } from './auto-resume';
 
 /** The sandbox's own fields of createSandbox's input; variables and secrets arrive as `attach`. */
 const CREATE_FIELDS = ['base', 'name', 'description', 'provider', 'topics', 'repo', 'vcpus', 'memory', 'disk', 'readme', 'keepAlive'] as const;
@@ -88,11 +87,6 @@ export class Orchestrator {
   private pool?: WarmPool;
   private readonly runningExecs = new Map<string, number>();
   private readonly hooks: LifecycleHook[] = [];
-  /**
-   * Ids of paused sandboxes (mirrors `paused_at`, filled by reconciliation at startup): every use
-   * of a sandbox checks it, so it is kept in memory rather than read from the database each time.
-   */
-  private readonly paused = new Set<string>();
 
   constructor(
     private readonly sandboxes: SandboxRepository,
@@ -229,7 +223,6 @@ export class Orchestrator {
         updated_at: now,
         started_at: null,
         last_active_at: now,
-        paused_at: null,
       };
       try {
         await this.sandboxes.insert(record);
@@ -265,8 +258,6 @@ export class Orchestrator {
       const record = await this.reload(target);
       const provider = this.providerOf(record);
       const keepAlive = req.keepAlive === undefined ? {} : { keep_alive: req.keepAlive ? 1 : 0 };
-      // A paused sandbox is resumed (its processes kept), never restarted.
-      if (record.paused_at && record.status === 'RUNNING') await this.resumeLocked(provider, record);
 
       // Already up (and really so: the record may not know yet that the sandbox died):
       // starting again must not restart its processes.
@@ -308,17 +299,12 @@ export class Orchestrator {
 
       await this.sandboxes.update(record.id, { desired_state: 'stopped' });
       this.log.info('sandbox.transition', { sandbox: record.id, from: record.status, step: 'provider.stop', why });
-      // Hooks act on a live sandbox (services are stopped cleanly); a failed resume does not block the stop.
-      if (record.paused_at) {
-        await this.resumeLocked(provider, record).catch((err: unknown) => this.log.warn('sandbox.resume before stop failed', { sandbox: record.id, err }));
-      }
       for (const hook of this.hooks) {
         await hook.beforeStop?.(record).catch((err: unknown) => this.log.warn('sandbox.stop hook failed', { sandbox: record.id, hook: hook.name, err }));
       }
       try {
         if (record.provisioned) await provider.stop(record.id);
-        await this.sandboxes.update(record.id, { status: 'STOPPED', error: null, paused_at: null });
-        this.paused.delete(record.id);
+        await this.sandboxes.update(record.id, { status: 'STOPPED', error: null });
         this.log.info('sandbox.transition', { sandbox: record.id, to: 'STOPPED', why });
         return this.reload(record);
       } catch (err) {
@@ -349,142 +335,8 @@ export class Orchestrator {
         await hook.afterDelete?.(record).catch((err: unknown) => this.log.warn('sandbox.delete hook failed', { sandbox: record.id, hook: hook.name, err }));
       }
       await this.sandboxes.remove(record.id);
-      this.paused.delete(record.id);
       this.log.info('sandbox.transition', { sandbox: record.id, to: 'deleted' });
     });
-  }
-
-  // --- fork -----------------------------------------------------------------------------
-
-  /**
-   * A new sandbox of the same owner whose filesystem is a copy of `source`'s at this instant
-   * (the source keeps running); it is started and answered RUNNING, like a create. Attachments
-   * (variables, secrets, files, volumes, services, ports) are not copied.
-   */
-  async fork(owner: Actor, source: SandboxRecord, req: { name?: string; description?: string } = {}): Promise<SandboxRecord> {
-    const provider = this.rawProviderOf(source);
-    if (!provider.capabilities.has('fork')) {
-      throw new UnsupportedCapabilityError(provider.name, 'fork', 'create a sandbox and copy the files you need instead');
-    }
-    if (!source.provisioned || (source.status !== 'RUNNING' && source.status !== 'STOPPED')) {
-      throw new InvalidStateError(`sandbox ${source.name} is ${source.status}; only a running or stopped sandbox can be forked`);
-    }
-    const resources = { vcpus: source.vcpus, memory: source.memory, disk: source.disk };
-    const request: CreateRequest = { ...req, base: source.base, provider: source.requested_provider ?? source.provider, ...resources, keepAlive: source.keep_alive === 1 };
-    const insert = () => this.insertRecord(owner, request, { runsOn: source.provider, requested: request.provider! }, source.base, {
-      ...resolveResources(request),
-      pids: source.pids || DEFAULT_RESOURCES.pids,
-    });
-    const record = this.admission ? await this.admission.create(owner, insert) : await insert();
-    return this.locks.run(record.id, async () => {
-      try {
-        this.log.info('sandbox.transition', { sandbox: record.id, step: 'provider.fork', from: source.id });
-        await provider.fork(source.id, {
-          id: record.id,
-          hostname: record.name,
-          base: record.base,
-          resources: { vcpus: record.vcpus, memoryGiB: record.memory, diskGiB: record.disk, pids: record.pids || DEFAULT_RESOURCES.pids },
-        });
-        await this.sandboxes.update(record.id, { provisioned: 1 });
-        this.log.info('sandbox.transition', { sandbox: record.id, step: 'provider.start' });
-        await this.startWithAttachments(provider, record);
-        return await this.markRunning(record.id);
-      } catch (err) {
-        const reason = describeFailure(err);
-        await this.markFailed(provider, record.id, `fork failed: ${reason}`);
-        throw new ProviderFailureError(`sandbox ${source.name} could not be forked into ${record.name}: ${reason}. The fork is kept with status ERROR; delete it.`, { cause: err });
-      }
-    });
-  }
-
-  // --- pause / resume -------------------------------------------------------------------
-
-  /**
-   * Freezes a RUNNING sandbox (processes, memory, network kept; no CPU). `onlyIf` is checked on
-   * the fresh record under the lock (the idle reaper's re-check). Pausing a paused sandbox is a no-op.
-   */
-  async pause(target: SandboxRecord, why = 'requested', onlyIf?: (r: SandboxRecord) => boolean): Promise<SandboxRecord> {
-    return this.locks.run(target.id, async () => {
-      const record = await this.reload(target);
-      if (onlyIf && !onlyIf(record)) return record;
-      if (record.status !== 'RUNNING') {
-        throw new InvalidStateError(`sandbox ${record.name} is ${record.status}, not RUNNING; only a running sandbox can be paused`);
-      }
-      if (record.paused_at) return record;
-      const provider = this.rawProviderOf(record);
-      if (!provider.capabilities.has('pause')) {
-        throw new UnsupportedCapabilityError(provider.name, 'pause', 'stop the sandbox instead (its processes end, its files are kept)');
-      }
-      // Recorded first: a crash mid-pause is settled by reconciliation from what the provider shows.
-      await this.sandboxes.update(record.id, { paused_at: nowIso() });
-      this.paused.add(record.id);
-      this.log.info('sandbox.transition', { sandbox: record.id, step: 'provider.pause', why });
-      try {
-        await provider.pause(record.id);
-      } catch (err) {
-        await this.sandboxes.update(record.id, { paused_at: null });
-        this.paused.delete(record.id);
-        if (err instanceof SandboxNotRunningError || err instanceof SandboxMissingError) {
-          throw new InvalidStateError(`sandbox ${record.name} is not running on its provider; start it first`);
-        }
-        throw new ProviderFailureError(`sandbox ${record.name} could not be paused: ${describeFailure(err)}`, { cause: err });
-      }
-      this.log.info('sandbox.transition', { sandbox: record.id, to: 'PAUSED', why });
-      return this.reload(record);
-    });
-  }
-
-  /** Thaws a paused sandbox; its processes go on where they were. Resuming a running sandbox is a no-op. */
-  async resume(target: SandboxRecord): Promise<SandboxRecord> {
-    return this.locks.run(target.id, async () => {
-      const record = await this.reload(target);
-      if (record.status !== 'RUNNING') {
-        throw new InvalidStateError(`sandbox ${record.name} is ${record.status}, not paused; start it instead`);
-      }
-      if (record.paused_at) await this.resumeLocked(this.rawProviderOf(record), record);
-      return this.reload(record);
-    });
-  }
-
-  /** Resumes the sandbox if it is paused (auto-resume: any use of a paused sandbox calls this). */
-  async awake(id: string): Promise<void> {
-    if (!this.paused.has(id)) return;
-    const record = await this.sandboxes.findById(id);
-    if (!record) return;
-    await this.resume(record);
-  }
-
-  /** Whether the sandbox's provider can pause (the idle reaper stops it instead when not). */
-  canPause(record: SandboxRecord): boolean {
-    return this.providers.find(record.provider)?.capabilities.has('pause') ?? false;
-  }
-
-  /** Whether the server believes the sandbox is paused (what reconciliation and the reaper use). */
-  isPaused(id: string): boolean {
-    return this.paused.has(id);
-  }
-
-  /** Reconciliation's word on a record after a restart (see ./reconcile.ts). */
-  notePaused(id: string, paused: boolean): void {
-    if (paused) this.paused.add(id);
-    else this.paused.delete(id);
-  }
-
-  /** The resume itself, with the sandbox's lock held. */
-  private async resumeLocked(provider: Provider, record: SandboxRecord): Promise<void> {
-    // Cleared first: a crash mid-resume leaves a record that says running, and reconciliation thaws it.
-    await this.sandboxes.update(record.id, { paused_at: null, last_active_at: nowIso() });
-    this.paused.delete(record.id);
-    this.log.info('sandbox.transition', { sandbox: record.id, step: 'provider.resume' });
-    try {
-      await provider.resume(record.id);
-    } catch (err) {
-      const reason = describeFailure(err);
-      await this.sandboxes.update(record.id, { status: 'ERROR', error: `resume failed: ${reason}` });
-      this.log.error('sandbox.transition', { sandbox: record.id, to: 'ERROR', err });
-      throw new ProviderFailureError(`sandbox ${record.name} could not be resumed: ${reason}`, { cause: err });
-    }
-    this.log.info('sandbox.transition', { sandbox: record.id, to: 'RUNNING', step: 'resumed' });
   }
 
   // --- exec -----------------------------------------------------------------------------
@@ -559,7 +411,7 @@ export class Orchestrator {
         if (fresh?.status !== 'RUNNING') return;
         if (observed?.state === 'missing' || err instanceof SandboxMissingError) {
           await this.sandboxes.update(record.id, { status: 'ERROR', provisioned: 0, error: `the sandbox disappeared from the provider${reason}` });
-        } else if (observed?.state !== 'running' && observed?.state !== 'paused') {
+        } else if (observed?.state !== 'running') {
           await this.sandboxes.update(record.id, { status: 'STOPPED' });
         }
       });
@@ -588,15 +440,7 @@ export class Orchestrator {
     return this.locks.run(id, fn);
   }
 
-  /**
-   * The sandbox's provider. Whatever enters the sandbox through it (exec, streaming exec,
-   * terminal, files) resumes a paused sandbox first, so callers never see a pause.
-   */
   providerOf(record: SandboxRecord): Provider {
-    return autoResuming(this.rawProviderOf(record), record.id, (id) => this.awake(id));
-  }
-
-  private rawProviderOf(record: SandboxRecord): Provider {
     const provider = this.providers.find(record.provider);
     if (!provider) {
       throw new ProviderFailureError(`sandbox ${record.name} uses provider ${record.provider}, which is not configured on this server`);
@@ -620,16 +464,14 @@ export class Orchestrator {
 
   private async markRunning(id: string): Promise<SandboxRecord> {
     const now = nowIso();
-    await this.sandboxes.update(id, { status: 'RUNNING', error: null, started_at: now, last_active_at: now, paused_at: null });
-    this.paused.delete(id);
+    await this.sandboxes.update(id, { status: 'RUNNING', error: null, started_at: now, last_active_at: now });
     this.log.info('sandbox.transition', { sandbox: id, to: 'RUNNING' });
     return (await this.sandboxes.findById(id))!;
   }
 
   /** Stores the failure, then makes sure nothing half-started keeps running. */
   private async markFailed(provider: Provider, id: string, error: string): Promise<void> {
-    await this.sandboxes.update(id, { status: 'ERROR', error, paused_at: null });
-    this.paused.delete(id);
+    await this.sandboxes.update(id, { status: 'ERROR', error });
     this.log.warn('sandbox.transition', { sandbox: id, to: 'ERROR', error });
     await provider.stop(id).catch((err: unknown) => this.log.warn('sandbox.cleanup after failure failed', { sandbox: id, err }));
   }

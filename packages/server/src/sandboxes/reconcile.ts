@@ -10,10 +10,7 @@
  *                                     ERROR "start was interrupted…"; the filesystem is kept.
  * - RUNNING but the object is gone  → ERROR (filesystem lost; start re-provisions from the base).
  * - RUNNING but stopped             → STOPPED (it stopped while the server was down).
- * - RUNNING and running             → kept; its idle clock restarts now (a pause recorded but never
- *                                     done is forgotten: the record tells the truth).
- * - RUNNING and paused              → kept paused when the record says so; else (a resume was
- *                                     interrupted) it is resumed.
+ * - RUNNING and running             → kept; its idle clock restarts now.
  * - STOPPED/ERROR but running       → stopped (nothing runs that the records say should not).
  * - an object with no record        → an orphan: deleted.
  * We settle interrupted transitions instead of retrying them so a sandbox that crashes the
@@ -54,8 +51,6 @@ export async function reconcile(
       const seen = observed.get(record.id) ?? { id: record.id, state: 'missing' as const };
       try {
         const changed = await orchestrator.withLock(record.id, () => settle(sandboxes, provider, record, seen, log));
-        const fresh = changed ? await sandboxes.findById(record.id) : record;
-        orchestrator.notePaused(record.id, !!fresh?.paused_at && fresh.status === 'RUNNING');
         if (changed) report.changed++;
       } catch (err) {
         // One sandbox that cannot be settled must not keep the server down; it stays visible.
@@ -124,7 +119,7 @@ async function settle(
       });
     } else {
       note('start was interrupted');
-      if (seen.state === 'running' || seen.state === 'paused') await provider.stop(record.id);
+      if (seen.state === 'running') await provider.stop(record.id);
       await sandboxes.update(record.id, {
         status: 'ERROR',
         provisioned: seen.state === 'missing' ? 0 : 1,
@@ -139,7 +134,6 @@ async function settle(
     note('the provider no longer has this sandbox');
     await sandboxes.update(record.id, {
       status: 'ERROR',
-      paused_at: null,
       provisioned: 0,
       error: `the sandbox's files are gone from the provider${seen.reason ? ` (${seen.reason})` : ''}; starting it again creates it afresh from its base`,
     });
@@ -147,30 +141,18 @@ async function settle(
   }
 
   if (record.status === 'RUNNING') {
-    if (seen.state === 'paused') {
-      if (record.paused_at) return false; // paused, and its idle clocks keep counting
-      note('a resume was interrupted: resuming');
-      await provider.resume(record.id);
-      await sandboxes.update(record.id, { last_active_at: nowIso() });
-      return true;
-    }
     if (seen.state === 'running') {
-      if (record.paused_at) {
-        note('a pause was interrupted before the provider froze it');
-        await sandboxes.update(record.id, { paused_at: null, last_active_at: nowIso() });
-        return true;
-      }
       // Give it a full idle period from now: the server was not watching while it was down.
       await sandboxes.update(record.id, { last_active_at: nowIso() });
       return false;
     }
     note('it stopped while the server was down');
-    await sandboxes.update(record.id, { status: 'STOPPED', desired_state: 'stopped', paused_at: null });
+    await sandboxes.update(record.id, { status: 'STOPPED', desired_state: 'stopped' });
     return true;
   }
 
   // STOPPED or ERROR: nothing should be running.
-  if (seen.state === 'running' || seen.state === 'paused') {
+  if (seen.state === 'running') {
     note('stopping a sandbox that runs although its record says it should not');
     await provider.stop(record.id);
     return true;

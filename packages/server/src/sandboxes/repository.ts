@@ -91,29 +91,16 @@ export class SandboxRepository {
     return (await this.db.selectFrom('sandboxes').selectAll().where('status', '=', status).execute()).map((r) => this.activity.overlay(r));
   }
 
-  /** Running (not paused) keepAlive:false sandboxes whose last activity is older than `cutoff`. */
+  /** Running keepAlive:false sandboxes whose last activity is older than `cutoff`. */
   async listIdle(cutoff: string): Promise<SandboxRecord[]> {
     await this.activity.flush(); // the query decides on last_active_at: it must be current
     return this.db
       .selectFrom('sandboxes')
       .selectAll()
       .where('status', '=', 'RUNNING')
-      .where('paused_at', 'is', null)
       .where('keep_alive', '=', 0)
       .where('desired_state', '=', 'running')
       .where('last_active_at', '<', cutoff)
-      .execute();
-  }
-
-  /** keepAlive:false sandboxes paused since before `cutoff`. */
-  async listPausedSince(cutoff: string): Promise<SandboxRecord[]> {
-    return this.db
-      .selectFrom('sandboxes')
-      .selectAll()
-      .where('status', '=', 'RUNNING')
-      .where('keep_alive', '=', 0)
-      .where('desired_state', '=', 'running')
-      .where('paused_at', '<', cutoff)
       .execute();
   }
 

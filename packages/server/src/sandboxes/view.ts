@@ -19,15 +19,7 @@ export interface SandboxView {
   memory: number;
   disk: number;
   installs: number;
-  /**
-   * RUNNING for a paused sandbox too: official clients only know RUNNING/STOPPED, and any use
-   * of a paused sandbox resumes it, so to them it behaves as running. `paused` tells the truth.
-   */
   status: SandboxStatus;
-  /** Our addition: true while the sandbox is paused (frozen); omitted otherwise. */
-  paused?: boolean;
-  /** Our addition: when it was paused. */
-  pausedAt?: string;
   /** Why the sandbox is in ERROR. */
   error?: string;
   keepAlive: boolean;
@@ -59,10 +51,6 @@ export function toSandboxView(r: SandboxRecord): SandboxView {
   if (r.repo) view.repo = r.repo;
   if (r.status === 'ERROR' && r.error) view.error = r.error;
   if (r.started_at) view.startedAt = r.started_at;
-  if (r.paused_at && r.status === 'RUNNING') {
-    view.paused = true;
-    view.pausedAt = r.paused_at;
-  }
   return view;
 }
 

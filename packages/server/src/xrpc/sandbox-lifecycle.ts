@@ -1,4 +1,4 @@
-/** io.pocketenv.sandbox.createSandbox, startSandbox, stopSandbox, pauseSandbox, resumeSandbox, forkSandbox, deleteSandbox, claimSandbox. */
+/** io.pocketenv.sandbox.createSandbox, startSandbox, stopSandbox, deleteSandbox, claimSandbox. */
 import type { Server } from '@atproto/xrpc-server';
 import type { AppContext } from '../context';
 import { prepareCreateAttachments } from '../attachments-config/index';
@@ -31,22 +31,6 @@ export function registerLifecycleMethods(server: Server, ctx: AppContext): void 
     const record = await ownedSandbox(ctx, actor, params.id);
     await ctx.orchestrator.stop(record);
     return {};
-  });
-
-  // Our additions: pause keeps the processes (frozen), resume continues them.
-  authedMethod(server, ctx, 'io.pocketenv.sandbox.pauseSandbox', async ({ actor, params }) => {
-    const record = await ownedSandbox(ctx, actor, params.id);
-    return toSandboxView(await ctx.orchestrator.pause(record));
-  });
-
-  authedMethod(server, ctx, 'io.pocketenv.sandbox.resumeSandbox', async ({ actor, params }) => {
-    const record = await ownedSandbox(ctx, actor, params.id);
-    return toSandboxView(await ctx.orchestrator.resume(record));
-  });
-
-  authedMethod(server, ctx, 'io.pocketenv.sandbox.forkSandbox', async ({ actor, params, input }) => {
-    const source = await ownedSandbox(ctx, actor, params.id);
-    return toSandboxView(await ctx.orchestrator.fork(actor, source, { name: input?.name, description: input?.description }));
   });
 
   authedMethod(server, ctx, 'io.pocketenv.sandbox.deleteSandbox', async ({ actor, params }) => {

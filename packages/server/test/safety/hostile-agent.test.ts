@@ -32,7 +32,7 @@ const figures: string[] = [];
 beforeAll(async () => {
   dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'pocketenv-hostile-'));
   const provider = new LocalProvider({ stateDir: path.join(dataDir, 'runtime', 'local'), execAgentStartTimeoutMs: AGENT_START_TIMEOUT_MS });
-  server = await startTestServer({ dataDir, providers: [provider], log: false, idleTimeoutMs: 3000, idleAction: 'stop', execStallMs: STALL_MS });
+  server = await startTestServer({ dataDir, providers: [provider], log: false, idleTimeoutMs: 3000, execStallMs: STALL_MS });
   api = new Api(server.url, server.ownerToken);
   healthy = (await api.create({ keepAlive: true })).id;
 }, 300_000);

@@ -11,7 +11,6 @@ import * as m0005 from './0005_terminal_tokens_base_installs';
 import * as m0006 from './0006_token_expiry';
 import * as m0007 from './0007_requested_provider';
 import * as m0008 from './0008_sandbox_names_per_owner';
-import * as m0010 from './0010_sandbox_paused';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -22,7 +21,6 @@ const migrations: Record<string, Migration> = {
   '0006_token_expiry': m0006,
   '0007_requested_provider': m0007,
   '0008_sandbox_names_per_owner': m0008,
-  '0010_sandbox_paused': m0010,
 };
 
 export const migrationProvider: MigrationProvider = {
