@@ -6,7 +6,7 @@ import { CommanderError } from 'commander';
 import { commands } from './commands/index';
 import { CliContext } from './context';
 import { ExitCode } from './errors';
-import { buildProgram } from './program';
+import { buildProgram, commandsFor } from './program';
 
 /**
  * Runs the CLI with `argv` (as `process.argv`: node, script, args…), sets `process.exitCode`
@@ -16,7 +16,7 @@ import { buildProgram } from './program';
  */
 export async function main(argv: string[] = process.argv): Promise<number> {
   const ctx = new CliContext(process.stdout, process.stderr, process.env, (code) => process.exit(code));
-  const program = buildProgram(ctx, commands);
+  const program = buildProgram(ctx, commandsFor(commands, argv.slice(2)));
   let code: number;
   try {
     await program.parseAsync(argv);

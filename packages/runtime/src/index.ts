@@ -5,9 +5,10 @@
 export * from './provider/index';
 export { LocalProvider, type LocalProviderOptions } from './local/index';
 export { BaseImages, UID_BASE, UID_COUNT } from './local/images/index';
-export { setupLocalHost, defaultImageDir, DEFAULT_BASES } from './local/setup';
+export { setupLocalHost, defaultImageDir, DEFAULT_BASES, type SetupLocalHostOptions } from './local/setup';
 export { checkHost, assertHostReady } from './local/host-check';
 export { renderProgress } from './local/progress-bar';
+export { packageDirOf } from './package-dir';
 export {
   ensureCodeServer,
   ensureToolsDir,

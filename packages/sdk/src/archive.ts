@@ -24,7 +24,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
-import * as tar from 'tar';
+import type * as Tar from 'tar';
 import { PocketenvError } from './errors';
 
 const MiB = 1024 * 1024;
@@ -92,6 +92,11 @@ export class ArchiveError extends PocketenvError {
   ) {
     super(message);
   }
+}
+
+/** node-tar, loaded on first use: importing the SDK (and starting the CLI) must not pay for it. */
+function loadTar(): Promise<typeof Tar> {
+  return import('tar');
 }
 
 function limitsOf(opts: Partial<ArchiveLimits>): ArchiveLimits {
@@ -297,6 +302,7 @@ function checkPaxRecords(meta: string): void {
  * const summary = await inspectArchive(createReadStream('a.tar.gz'), { maxUnpackedBytes: 1 << 30 });
  */
 export async function inspectArchive(source: AsyncIterable<Uint8Array> | Readable, opts: InspectOptions = {}): Promise<ArchiveSummary> {
+  const tar = await loadTar();
   const limits = limitsOf(opts);
   const rules = new EntryRules(limits, opts.symlinks ?? 'inside-only');
   const hash = createHash('sha256');
@@ -327,7 +333,7 @@ export async function inspectArchive(source: AsyncIterable<Uint8Array> | Readabl
     },
   });
   // Entries node-tar skips (unknown types, oversized pax headers) would be unpacked by GNU tar.
-  parser.on('ignoredEntry', (entry: tar.ReadEntry) =>
+  parser.on('ignoredEntry', (entry: Tar.ReadEntry) =>
     fail(unsafe(`entry ${JSON.stringify(entry.path)} has an unsupported type (${entry.type})`, entry.path)),
   );
   parser.on('meta', (meta: string) => {
@@ -415,6 +421,7 @@ export function inspectArchiveFile(file: string, opts: InspectOptions = {}): Pro
 export async function unpackArchive(file: string, dest: string, opts: InspectOptions = {}): Promise<ArchiveSummary> {
   const summary = await inspectArchiveFile(file, opts);
   await mkdir(dest, { recursive: true });
+  const tar = await loadTar();
   const unpack = new tar.Unpack({
     cwd: dest,
     strict: true,
@@ -462,6 +469,7 @@ export async function packPath(source: string, dest: string, opts: PackOptions =
     throw new ArchiveError('invalid', `${source} is neither a file nor a directory`);
   }
   let done = 0;
+  const tar = await loadTar();
   await tar.create(
     {
       file: dest,
