@@ -1,10 +1,11 @@
 /** Host setup for `setup` and `serve`, with a progress display on stderr. */
-import { renderProgress, setupLocalHost } from '@pocketenv/runtime';
+import { renderProgress, setupLocalHost, type SetupLocalHostOptions } from '@pocketenv/runtime';
 import { CLIError, ExitCode } from './errors';
 
-export async function runHostSetup(opts: { imageDir?: string }): Promise<void> {
+/** `setupLocalHost` (what to build: `bases`, `vscode`; default everything) with its progress on stderr. */
+export async function runHostSetup(opts: Pick<SetupLocalHostOptions, 'imageDir' | 'bases' | 'vscode'>): Promise<void> {
   try {
-    await setupLocalHost({ imageDir: opts.imageDir, onProgress: renderProgress(process.stderr) });
+    await setupLocalHost({ ...opts, onProgress: renderProgress(process.stderr) });
   } catch (error) {
     // The runtime's messages already say what is wrong and how to fix it.
     throw new CLIError(`host setup failed: ${error instanceof Error ? error.message : String(error)}`, ExitCode.GENERIC);

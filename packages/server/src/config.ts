@@ -4,7 +4,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import type { Provider } from '@pocketenv/runtime';
+import { DEFAULT_BASES, type Provider } from '@pocketenv/runtime';
 
 export interface ServerOptions {
   /** Where the database, keys, token.json and provider state live. Default $POCKETENV_DATA_DIR or ~/.pocketenv. */
@@ -21,6 +21,10 @@ export interface ServerOptions {
   idleTimeoutMs?: number;
   /** JSON-lines logs on stderr. Default on, except under vitest; $POCKETENV_LOG=1/0 forces it. */
   log?: boolean;
+  /** What to build in the background once listening (bases, `code-server`). Default $POCKETENV_PREBUILD; see {@link resolvePrebuild}. */
+  prebuild?: string[];
+  /** How long createSandbox waits for a base still being built. Default $POCKETENV_BASE_WAIT or 5 min. */
+  baseWaitMs?: number;
 }
 
 export interface ServerConfig {
@@ -38,9 +42,16 @@ export interface ServerConfig {
   jsonLimitBytes: number;
   /** Host part of local actors' did:web identifiers. */
   didHost: string;
+  /** Built in the background after the server starts listening, in this order (bases, `code-server`). */
+  prebuild: string[];
+  /** How long createSandbox waits for its base to be built before answering 503 NotReady. */
+  baseWaitMs: number;
 }
 
 export const DEFAULT_PORT = 8789;
+/** The name POCKETENV_PREBUILD uses for the shared VS Code build (not a base). */
+export const CODE_SERVER_BUILD = 'code-server';
+export const DEFAULT_BASE_WAIT_MS = 5 * 60_000;
 export const DEFAULT_IDLE_TIMEOUT_MS = 15 * 60_000;
 /** Room for the largest sealed file the lexicon allows (1.4M base64url characters) plus JSON framing. */
 export const JSON_LIMIT_BYTES = 2 * 1024 * 1024;
@@ -66,7 +77,21 @@ export function resolveConfig(opts: ServerOptions = {}): ServerConfig {
     log: opts.log ?? (env.POCKETENV_LOG !== undefined ? env.POCKETENV_LOG !== '0' && env.POCKETENV_LOG !== 'false' : !env.VITEST),
     jsonLimitBytes: JSON_LIMIT_BYTES,
     didHost: env.POCKETENV_DID_HOST || 'localhost',
+    prebuild: opts.prebuild ?? resolvePrebuild(env),
+    baseWaitMs: opts.baseWaitMs ?? (env.POCKETENV_BASE_WAIT ? parseDuration(env.POCKETENV_BASE_WAIT, 'POCKETENV_BASE_WAIT') : DEFAULT_BASE_WAIT_MS),
   };
+}
+
+/**
+ * POCKETENV_PREBUILD: comma-separated bases (and `code-server`) to build in the background,
+ * `none` for nothing. Default: what `pocketenv setup` builds (DEFAULT_BASES, then code-server),
+ * except under vitest, where test servers share the machine's cache and must not start builds.
+ */
+export function resolvePrebuild(env: NodeJS.ProcessEnv): string[] {
+  const raw = env.POCKETENV_PREBUILD?.trim();
+  if (raw === undefined || raw === '') return env.VITEST ? [] : [...DEFAULT_BASES, CODE_SERVER_BUILD];
+  if (raw === 'none') return [];
+  return raw.split(',').map((name) => name.trim()).filter(Boolean);
 }
 
 function parsePort(value: string): number {
