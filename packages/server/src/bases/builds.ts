@@ -23,6 +23,12 @@ export interface BuildJob {
   run(progress: (fraction: number | undefined, step: string) => void, signal: AbortSignal): Promise<void>;
   /** What a build usually takes on a 2-core host, for estimates until it reports progress. */
   typicalSeconds: number;
+  /**
+   * Whether its progress fraction advances with time (apt and mmdebstrap count packages), so
+   * its pace predicts the rest. False for builds that report a few coarse steps (code-server:
+   * one `npm install` is most of it): their estimate counts down from the typical duration.
+   */
+  paced: boolean;
 }
 
 export interface BuildState {
@@ -98,6 +104,7 @@ export class BuildQueue {
    */
   async ready(job: BuildJob, waitMs: number): Promise<void> {
     await this.add(job, { urgent: true });
+    if (this.abort.signal.aborted) throw new Error(`${job.label} is not built: the server is shutting down`);
     const entry = this.entries.get(job.key);
     if (!entry || entry.status === 'ready') return;
     let timer: NodeJS.Timeout | undefined;
@@ -190,11 +197,13 @@ export class BuildQueue {
   }
 
   private remainingSeconds(entry: Entry): number {
+    const { typicalSeconds, paced } = entry.job;
     const elapsed = (Date.now() - (entry.startedAt ?? Date.now())) / 1000;
     const f = entry.fraction ?? 0;
     // Early fractions (downloads, apt's first steps) say little about the pace; trust them from 10 %.
-    if (f >= 0.1 && elapsed >= 2) return Math.max(1, (elapsed / f) * (1 - f));
-    return Math.max(1, entry.job.typicalSeconds - elapsed);
+    if (paced && f >= 0.1 && elapsed >= 2) return Math.max(1, (elapsed / f) * (1 - f));
+    // Counting down from the typical duration; a slow build is "almost done", not "1 s" for minutes.
+    return Math.max(typicalSeconds * 0.05, typicalSeconds - elapsed, 1);
   }
 }
 

@@ -28,6 +28,7 @@ export function baseJob(provider: Provider, base: string): BuildJob {
     key: baseBuildKey(provider.name, base),
     label: `base ${base}`,
     typicalSeconds: TYPICAL_SECONDS[base] ?? UNKNOWN_BASE_SECONDS,
+    paced: true,
     isReady: async () => (await provider.listBases()).some((b) => b.name === base && b.ready),
     run: (progress, signal) =>
       provider.prepareBase(
@@ -44,6 +45,7 @@ export function codeServerJob(): BuildJob {
     key: CODE_SERVER_KEY,
     label: CODE_SERVER_BUILD,
     typicalSeconds: TYPICAL_SECONDS[CODE_SERVER_BUILD]!,
+    paced: false,
     isReady: async () => isCodeServerBuilt(),
     run: async (progress, signal) => {
       await ensureCodeServer({
