@@ -30,9 +30,9 @@ const ENTRIES = {
 };
 
 /**
- * The CLI starts for every command an agent runs, so its own npm dependencies (commander,
- * cli-table3) are bundled in: one ESM file compiles in a third of the CPU time Node spends
- * resolving and wrapping their CommonJS files one by one. Other packages are servers and
+ * The CLI starts for every command an agent runs, so its own npm dependency (commander) is
+ * bundled in: one ESM file compiles in a third of the CPU time Node spends resolving and
+ * wrapping CommonJS files one by one. Other packages are servers and
  * libraries, where start time matters less than keeping node_modules the single copy.
  */
 const BUNDLED_DEPENDENCIES = { cli: true };

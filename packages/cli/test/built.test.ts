@@ -59,6 +59,11 @@ describe('the compiled CLI', () => {
     const bases = await traced('bases');
     expect(bases.code).toBe(0);
     expect(bases.stdout).toMatch(/^debian\s+ready\s+base\s+Debian/m);
+    // A table: every line's second column starts where the header's does.
+    const lines = bases.stdout.trimEnd().split('\n');
+    const statusAt = lines[0]!.indexOf('STATUS');
+    for (const line of lines.slice(1)) expect(line.slice(statusAt - 3, statusAt), line).toBe('   ');
+    for (const line of lines.slice(1)) expect(line[statusAt], line).not.toBe(' ');
     expectCompiledOnly(bases.modules);
   });
 });
