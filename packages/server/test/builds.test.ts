@@ -13,61 +13,10 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { LocalProvider, type ProgressEvent, type Provider } from '@pocketenv/runtime';
+import { LocalProvider } from '@pocketenv/runtime';
 import { startTestServer, type TestServer } from '../src/testing';
 import { Api, expectOk, mountsUnder, waitFor } from './helpers';
-
-interface Gate {
-  /** Fraction the fake build reports while it waits. */
-  progress: number;
-  release(): void;
-  fail(message: string): void;
-  /** How many times a build of it started. */
-  started: number;
-}
-
-/** The real provider, except that `gated` bases look unbuilt and their build waits for the test. */
-function gatedProvider(real: Provider, gated: string[]): Provider & { gate(base: string): Gate } {
-  const gates = new Map<string, Gate & { open: boolean; waiters: Array<(err?: Error) => void> }>();
-  for (const base of gated) {
-    const gate = {
-      progress: 0.4,
-      open: false,
-      started: 0,
-      waiters: [] as Array<(err?: Error) => void>,
-      release: () => {
-        gate.open = true;
-        gate.waiters.splice(0).forEach((w) => w());
-      },
-      fail: (message: string) => gate.waiters.splice(0).forEach((w) => w(new Error(message))),
-    };
-    gates.set(base, gate);
-  }
-  const closed = (base: string) => gates.has(base) && !gates.get(base)!.open;
-  return new Proxy(real, {
-    get(target, prop, receiver) {
-      if (prop === 'gate') return (base: string) => gates.get(base);
-      if (prop === 'listBases') {
-        return async () => (await target.listBases()).map((b) => (closed(b.name) ? { ...b, ready: false } : b));
-      }
-      if (prop === 'prepareBase') {
-        return async (base: string, onProgress?: (e: ProgressEvent) => void, signal?: AbortSignal) => {
-          const gate = gates.get(base);
-          if (!gate || gate.open) return target.prepareBase(base, onProgress, signal);
-          gate.started++;
-          onProgress?.({ phase: `${base}: packages`, fraction: gate.progress, message: 'apt-get install …' });
-          await new Promise<void>((resolve, reject) => {
-            gate.waiters.push((err) => (err ? reject(err) : resolve()));
-            signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
-          });
-          onProgress?.({ phase: `${base}: ready`, fraction: 1 });
-        };
-      }
-      const value = Reflect.get(target, prop, receiver);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  }) as Provider & { gate(base: string): Gate };
-}
+import { gatedProvider } from './support/gated-provider';
 
 const servers: TestServer[] = [];
 const dirs: string[] = [];
