@@ -33,7 +33,7 @@ export class BenchServer {
     // With the Node flags `pocketenv serve` runs with (the shebang of packages/cli/bin/pocketenv.js).
     const proc = spawn(process.execPath, ['--max-semi-space-size=1', MAIN], {
       cwd: REPO,
-      env: { ...process.env, POCKETENV_DATA_DIR: dataDir, POCKETENV_PORT: '0', POCKETENV_LOG: '1', POCKETENV_IDLE_TIMEOUT: '0', ...env },
+      env: { ...process.env, POCKETENV_DATA_DIR: dataDir, POCKETENV_PORT: '0', POCKETENV_LOG: '1', POCKETENV_IDLE_TIMEOUT: '0', POCKETENV_PREBUILD: 'none', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const early: LogLine[] = [];
