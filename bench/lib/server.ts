@@ -9,7 +9,8 @@ import { join, resolve } from 'node:path';
 import readline from 'node:readline';
 
 const REPO = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../..');
-const MAIN = join(REPO, 'packages/server/src/main.ts');
+// The compiled server (run ./pocketenv or `bash scripts/build.sh` first), as users run it.
+const MAIN = join(REPO, 'packages/server/dist/main.js');
 
 export interface LogLine {
   msg: string;
@@ -29,9 +30,10 @@ export class BenchServer {
 
   static async start(label: string, env: Record<string, string>): Promise<BenchServer> {
     const dataDir = mkdtempSync(join(tmpdir(), `pe-bench-${label}-`));
-    const proc = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+    // With the Node flags `pocketenv serve` runs with (the shebang of packages/cli/bin/pocketenv.js).
+    const proc = spawn(process.execPath, ['--max-semi-space-size=1', MAIN], {
       cwd: REPO,
-      env: { ...process.env, POCKETENV_DATA_DIR: dataDir, POCKETENV_PORT: '0', POCKETENV_LOG: '1', POCKETENV_IDLE_TIMEOUT: '0', ...env },
+      env: { ...process.env, POCKETENV_DATA_DIR: dataDir, POCKETENV_PORT: '0', POCKETENV_LOG: '1', POCKETENV_IDLE_TIMEOUT: '0', POCKETENV_PREBUILD: 'none', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const early: LogLine[] = [];

@@ -74,8 +74,8 @@ export class CliContext {
     this.print(JSON.stringify(value, null, 2));
   }
 
-  /** Runs `work` with a spinner on stderr if it takes more than a second (terminal only). */
-  spin<T>(label: string, work: () => Promise<T>): Promise<T> {
+  /** Runs `work` with a spinner on stderr if it takes more than a second (terminal only); a function label may change. */
+  spin<T>(label: string | (() => string), work: () => Promise<T>): Promise<T> {
     return withSpinner(this.stderr, label, work);
   }
 

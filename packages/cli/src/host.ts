@@ -1,10 +1,14 @@
 /** Host setup for `setup` and `serve`, with a progress display on stderr. */
-import { renderProgress, setupLocalHost } from '@pocketenv/runtime';
+import { renderProgress, setupLocalHost, type SetupLocalHostOptions } from '@pocketenv/runtime';
 import { CLIError, ExitCode } from './errors';
 
-export async function runHostSetup(opts: { imageDir?: string; toolsDir?: string; env: NodeJS.ProcessEnv }): Promise<void> {
+/** `setupLocalHost` (what to build: `bases`, `vscode`; default everything) with its progress on stderr. */
+export async function runHostSetup(
+  opts: Pick<SetupLocalHostOptions, 'imageDir' | 'toolsDir' | 'bases' | 'vscode'> & { env: NodeJS.ProcessEnv },
+): Promise<void> {
+  const { env, ...setup } = opts;
   try {
-    await setupLocalHost({ imageDir: opts.imageDir, toolsDir: opts.toolsDir, onProgress: renderProgress(process.stderr, opts.env) });
+    await setupLocalHost({ ...setup, onProgress: renderProgress(process.stderr, env) });
   } catch (error) {
     // The runtime's messages already say what is wrong and how to fix it.
     throw new CLIError(`host setup failed: ${error instanceof Error ? error.message : String(error)}`, ExitCode.GENERIC);

@@ -7,7 +7,7 @@ import { CommanderError } from 'commander';
 import { commands } from './commands/index';
 import { CliContext, type CliIo } from './context';
 import { ExitCode } from './errors';
-import { buildProgram } from './program';
+import { buildProgram, commandsFor } from './program';
 
 /** The real process's streams and environment. */
 export function processIo(): CliIo {
@@ -23,7 +23,8 @@ export function processIo(): CliIo {
  */
 export async function main(argv: string[] = process.argv.slice(2), io: CliIo = processIo()): Promise<number> {
   const ctx = new CliContext(io);
-  const program = buildProgram(ctx, commands);
+  // Only the command being run is registered (and so loaded), unless help needs them all.
+  const program = buildProgram(ctx, commandsFor(commands, argv));
   try {
     await program.parseAsync(argv, { from: 'user' });
     return ctx.exitCode;

@@ -10,6 +10,27 @@ const CONNECTION_OPTIONS = [
   ['--token <token>', 'API token (default: $POCKETENV_TOKEN, else the token file)'],
 ] as const;
 
+/**
+ * The commands a command line needs registered: just the one it names, when it names one
+ * (possibly after --api-url/--token), else all of them (for --help, `help`, --version and the
+ * unknown-command message). Building commander's objects for every command and option costs
+ * more CPU than running `ls` itself, and agents start the CLI in loops.
+ */
+export function commandsFor(defs: CommandDef[], args: string[]): CommandDef[] {
+  const valued = new Set(CONNECTION_OPTIONS.map(([flags]) => flags.split(' ')[0]));
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (valued.has(arg)) i++;
+    else if ([...valued].some((flag) => arg.startsWith(`${flag}=`))) continue;
+    else if (arg.startsWith('-')) return defs;
+    else {
+      const named = defs.find((def) => def.name === arg || def.aliases?.includes(arg));
+      return named ? [named] : defs;
+    }
+  }
+  return defs;
+}
+
 /** Builds the commander program for `defs`. Parsing errors throw (exitOverride); main maps them. */
 export function buildProgram(ctx: CliContext, defs: CommandDef[]): Command {
   const program = new Command('pocketenv')

@@ -3,7 +3,7 @@ import { runCli } from './run-cli';
 
 // What a user of the hosted CLI expects to find, in help order (a command dropped or renamed fails here).
 const COMMANDS = [
-  'serve', 'setup', 'create', 'ls', 'ps', 'start', 'stop', 'rm', 'exec', 'console', 'vscode', 'cp', 'backup',
+  'serve', 'setup', 'bases', 'create', 'ls', 'ps', 'start', 'stop', 'pause', 'resume', 'fork', 'rm', 'exec', 'console', 'vscode', 'cp', 'backup',
   'env', 'secret', 'file', 'sshkeys', 'tailscale', 'volume', 'service', 'expose', 'unexpose', 'ports', 'whoami', 'token',
 ];
 

@@ -14,6 +14,7 @@ export { setupLocalHost, DEFAULT_BASES, type SetupLocalHostOptions } from './loc
 export { DEFAULT_IMAGE_DIR } from './local/images/default-dir';
 export { checkHost, assertHostReady } from './local/host-check';
 export { renderProgress } from './local/progress-bar';
+export { packageDirOf } from './package-dir';
 export {
   ensureCodeServer,
   ensureToolsDir,

@@ -31,7 +31,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
-import * as tar from 'tar';
+import type * as Tar from 'tar';
 import { type Env, settingsFrom } from '@pocketenv/config';
 import { ArchiveError, unsafe } from './archive-error';
 import { GnuTarReader, type TarEntry } from './archive-headers';
@@ -90,6 +90,11 @@ export interface ArchiveSummary {
   unpackedBytes: number;
   /** sha256 of the compressed bytes, hex. */
   sha256: string;
+}
+
+/** node-tar, loaded on first use: importing the SDK (and starting the CLI) must not pay for it. */
+function loadTar(): Promise<typeof Tar> {
+  return import('tar');
 }
 
 function limitsOf(opts: Partial<ArchiveLimits>): ArchiveLimits {
@@ -282,6 +287,7 @@ function components(raw: string, shown: string, what = 'entry'): string[] {
  * const summary = await inspectArchive(createReadStream('a.tar.gz'), { maxUnpackedBytes: 1 << 30 });
  */
 export async function inspectArchive(source: AsyncIterable<Uint8Array> | Readable, opts: InspectOptions = {}): Promise<ArchiveSummary> {
+  const tar = await loadTar();
   const limits = limitsOf(opts);
   const rules = new EntryRules(limits, opts.symlinks ?? 'inside-only');
   const hash = createHash('sha256');
@@ -319,7 +325,7 @@ export async function inspectArchive(source: AsyncIterable<Uint8Array> | Readabl
     },
   });
   // Entries node-tar skips (unknown types, oversized pax headers): the reader refuses them first; never unpack them.
-  parser.on('ignoredEntry', (entry: tar.ReadEntry) =>
+  parser.on('ignoredEntry', (entry: Tar.ReadEntry) =>
     fail(unsafe(`entry ${JSON.stringify(String(entry.path))} has an unsupported type (${entry.type})`, String(entry.path))),
   );
   parser.on('error', (err: Error) => fail(err instanceof ArchiveError ? err : new ArchiveError('invalid', `not a valid tar archive: ${err.message}`)));
@@ -389,7 +395,7 @@ const NODE_TAR_KINDS: Record<string, TarEntry['kind']> = {
 };
 
 /** Refuses the archive unless node-tar read the entry GNU tar reads next (same name, type, target, size). */
-function sameEntry(gnu: TarEntry | undefined, node: tar.ReadEntry | undefined): void {
+function sameEntry(gnu: TarEntry | undefined, node: Tar.ReadEntry | undefined): void {
   const seen = node && {
     path: String(node.path).replace(/(.)\/+$/, '$1'),
     kind: NODE_TAR_KINDS[node.type],
@@ -431,6 +437,7 @@ export function inspectArchiveFile(file: string, opts: InspectOptions = {}): Pro
 export async function unpackArchive(file: string, dest: string, opts: InspectOptions = {}): Promise<ArchiveSummary> {
   const summary = await inspectArchiveFile(file, opts);
   await mkdir(dest, { recursive: true });
+  const tar = await loadTar();
   const unpack = new tar.Unpack({
     cwd: dest,
     strict: true,
@@ -478,6 +485,7 @@ export async function packPath(source: string, dest: string, opts: PackOptions =
     throw new ArchiveError('invalid', `${source} is neither a file nor a directory`);
   }
   let done = 0;
+  const tar = await loadTar();
   await tar.create(
     {
       file: dest,

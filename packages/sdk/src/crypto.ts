@@ -11,7 +11,6 @@
  * const sealed = await crypto.seal('s3cret', await crypto.serverPublicKey(client));
  * @module
  */
-import sodium from 'libsodium-wrappers';
 import type { Client } from './client';
 import { RequestBuildError } from './errors';
 import type { CallOptions } from './http';
@@ -25,6 +24,8 @@ import { describeServer } from './pocketenv';
  * const sealed = await crypto.seal('my value', info.publicKey);
  */
 export async function seal(plaintext: string | Uint8Array, publicKeyHex: string): Promise<string> {
+  // Loaded on first use (about 25 ms of CPU): most SDK users, and most CLI commands, never seal.
+  const sodium = (await import('libsodium-wrappers')).default;
   await sodium.ready;
   if (!/^[0-9a-fA-F]{64}$/.test(publicKeyHex)) {
     throw new RequestBuildError(`invalid public key ${JSON.stringify(publicKeyHex.slice(0, 80))}: expected 64 hex characters (an X25519 key)`);

@@ -9,10 +9,10 @@
  *   onStderr: (chunk) => process.stderr.write(chunk),
  * });
  */
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import type { ConnectedSandbox } from './connected';
 import { AbortedError, HttpError } from './errors';
-import { refusalError, trackConnectionFailure, untilOpen, webSocketUrl } from './ws';
+import { loadWebSocket, refusalError, trackConnectionFailure, untilOpen, webSocketUrl } from './ws';
 
 export interface ExecStreamOptions {
   onStdout?(chunk: Buffer): void;
@@ -56,7 +56,7 @@ export async function execStream(sb: ConnectedSandbox, command: string, opts: Ex
   if (opts.signal?.aborted) throw new AbortedError(`exec in ${sb.data.name} was aborted`);
   const headers: Record<string, string> = { 'user-agent': 'pocketenv-sdk-ts/0.1.0' };
   if (sb.client.token) headers.authorization = `Bearer ${sb.client.token}`;
-  const ws = new WebSocket(url, { headers, handshakeTimeout: opts.requestTimeoutMs ?? 30_000 });
+  const ws = new (await loadWebSocket())(url, { headers, handshakeTimeout: opts.requestTimeoutMs ?? 30_000 });
   let result: ExecStreamResult | undefined;
   let aborted = false;
 

@@ -23,6 +23,7 @@ import {
   SandboxNotFoundError,
   TimeoutError,
 } from './errors';
+import { request, type TransportResponse } from './transport';
 
 /** The trailing options of every method of the object API (`Sandbox` and its sub-resources). */
 export interface RequestOptions {
@@ -87,22 +88,16 @@ async function send(
   if (body !== undefined) headers['content-type'] = 'application/json';
 
   const { signal, timedOut, dispose } = combineSignals(opts);
-  let response: Response;
-  let text: string;
+  let response: TransportResponse;
   try {
-    response = await fetch(url, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal,
-    });
-    text = await response.text();
+    response = await request(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
   } catch (cause) {
     throw transportError(cause, url, opts, timedOut());
   } finally {
     dispose();
   }
 
+  const { text } = response;
   if (!response.ok) throw apiErrorFor(response, text, client);
   if (text.trim() === '') return {};
   try {
@@ -147,17 +142,19 @@ function transportError(cause: unknown, url: URL, opts: CallOptions, timedOut: b
   const where = `${url.origin}${url.pathname}`;
   if (timedOut) return new TimeoutError(`${where}: no answer within ${requestTimeoutOf(opts)} ms`, { cause });
   if (opts.signal?.aborted) return new AbortedError(`${where}: aborted`, { cause });
-  // undici hides the useful part (ECONNREFUSED, ENOTFOUND…) in `cause`.
-  const inner = (cause as { cause?: { code?: string; message?: string } })?.cause;
-  const detail = inner?.code ?? inner?.message ?? (cause instanceof Error ? cause.message : String(cause));
+  // node:http puts the useful part (ECONNREFUSED, ENOTFOUND…) in `code`.
+  const detail = (cause as { code?: string })?.code ?? (cause instanceof Error ? cause.message : String(cause));
   return new HttpError(`cannot reach ${url.origin} (${detail})`, { cause });
 }
+
+/** The part of an answer the error mapping reads: a fetch `Response` or a {@link TransportResponse}. */
+type AnswerHead = Pick<TransportResponse, 'status' | 'statusText' | 'headers'>;
 
 /**
  * Maps a non-2xx answer to its error class. Known statuses win over names, so a server that
  * answers 404 with a generic name still gives a `NotFoundError`.
  */
-export function apiErrorFor(response: Response, text: string, client: Client): ApiError {
+export function apiErrorFor(response: AnswerHead, text: string, client: Client): ApiError {
   const { error, message } = parseErrorBody(response, text);
   const status = response.status;
   switch (status) {
@@ -184,7 +181,7 @@ export function apiErrorFor(response: Response, text: string, client: Client): A
   }
 }
 
-function parseErrorBody(response: Response, text: string): { error: string; message: string } {
+function parseErrorBody(response: AnswerHead, text: string): { error: string; message: string } {
   try {
     const body = JSON.parse(text) as { error?: unknown; message?: unknown };
     const error = typeof body.error === 'string' ? body.error : undefined;
@@ -199,7 +196,7 @@ function parseErrorBody(response: Response, text: string): { error: string; mess
   return { error: `Http${response.status}`, message: text.trim() ? `${statusLine}: ${excerpt(text)}` : statusLine };
 }
 
-function retryAfterSeconds(response: Response): number | undefined {
+function retryAfterSeconds(response: AnswerHead): number | undefined {
   const header = response.headers.get('retry-after');
   if (header === null) return undefined;
   const seconds = Number(header);

@@ -16,7 +16,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import ignore, { type Ignore } from 'ignore';
+import type { Ignore } from 'ignore';
 
 /** The ignore files, in the order their patterns are applied within one directory. */
 export const IGNORE_FILES = ['.gitignore', '.npmignore', '.dockerignore', '.pocketenvignore'] as const;
@@ -69,7 +69,8 @@ async function loadRules(dir: string): Promise<Ignore | undefined> {
       throw err;
     });
     if (text === undefined) continue;
-    rules ??= ignore();
+    // Loaded only when there is an ignore file to parse.
+    rules ??= (await import('ignore')).default();
     rules.add(text);
   }
   return rules;

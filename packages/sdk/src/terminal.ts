@@ -10,12 +10,12 @@
  * console.log(await term.exited); // 3
  * @module
  */
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import type { Client } from './client';
 import type { ConnectedSandbox } from './connected';
 import { HttpError } from './errors';
 import { query, type CallOptions } from './http';
-import { refusalError, trackConnectionFailure, untilOpen, webSocketUrl } from './ws';
+import { loadWebSocket, refusalError, trackConnectionFailure, untilOpen, webSocketUrl } from './ws';
 
 /** What `io.pocketenv.actor.getTerminalToken` returns. */
 export interface TerminalToken {
@@ -82,7 +82,7 @@ export function terminalUrl(client: Client, sandboxId: string, terminalToken: st
 export async function open(sb: ConnectedSandbox, opts: OpenOptions = {}): Promise<Terminal> {
   const { token: terminalToken } = await token(sb.client);
   const url = terminalUrl(sb.client, sb.data.id, terminalToken, opts);
-  const ws = new WebSocket(url, { headers: { 'user-agent': 'pocketenv-sdk-ts/0.1.0' }, handshakeTimeout: opts.timeoutMs ?? 30_000 });
+  const ws = new (await loadWebSocket())(url, { headers: { 'user-agent': 'pocketenv-sdk-ts/0.1.0' }, handshakeTimeout: opts.timeoutMs ?? 30_000 });
   const listeners: Array<(data: Buffer) => void> = [];
   ws.on('message', (data: Buffer) => listeners.forEach((l) => l(data)));
 

@@ -7,6 +7,14 @@
 import type WebSocket from 'ws';
 import { ApiError, AuthenticationError, HttpError, InvalidRequestError, ProviderError, RateLimitError, RequestBuildError, SandboxNotFoundError } from './errors';
 
+/**
+ * The `ws` client class, loaded on first use: it pulls in tls and https (about 90 ms of CPU on a
+ * 2-core host), which importing the SDK — and so starting the CLI — must not pay for.
+ */
+export async function loadWebSocket(): Promise<typeof WebSocket> {
+  return (await import('ws')).default;
+}
+
 /** `<baseUrl><path>` with http(s) swapped for ws(s). @throws RequestBuildError for a bad base URL. */
 export function webSocketUrl(baseUrl: string, path: string): URL {
   let url: URL;

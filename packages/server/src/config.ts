@@ -10,8 +10,8 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { type Env, settingsFrom } from '@pocketenv/config';
-import { DEFAULT_IMAGE_DIR, DEFAULT_TOOLS_DIR, type Provider } from '@pocketenv/runtime';
+import { type Env, type Settings, settingsFrom } from '@pocketenv/config';
+import { DEFAULT_BASES, DEFAULT_IMAGE_DIR, DEFAULT_TOOLS_DIR, type Provider } from '@pocketenv/runtime';
 import { resolveTransferConfig, type TransferConfig } from './copy/config';
 import { resolveLimits, type LimitsConfig } from './limits/config';
 import { resolvePoolConfig, type PoolConfig } from './pool/config';
@@ -50,6 +50,10 @@ export interface ServerOptions {
    * timeout still applies).
    */
   execStallMs?: number;
+  /** What to build in the background once listening (bases, `code-server`). Default $POCKETENV_PREBUILD; see {@link resolvePrebuild}. */
+  prebuild?: string[];
+  /** How long createSandbox waits for a base still being built. Default $POCKETENV_BASE_WAIT or 5 min. */
+  baseWaitMs?: number;
 }
 
 /** What the idle reaper does to an idle sandbox. */
@@ -93,6 +97,10 @@ export interface ServerConfig {
   local: LocalProviderSettings;
   /** PATH for host commands the server spawns itself (the OCI runtime behind a terminal). */
   hostPath: string;
+  /** Built in the background after the server starts listening, in this order (bases, `code-server`). */
+  prebuild: string[];
+  /** How long createSandbox waits for its base to be built before answering 503 NotReady. */
+  baseWaitMs: number;
 }
 
 export interface LocalProviderSettings {
@@ -105,6 +113,9 @@ export interface LocalProviderSettings {
 }
 
 export const DEFAULT_PORT = 8789;
+/** The name POCKETENV_PREBUILD uses for the shared VS Code build (not a base). */
+export const CODE_SERVER_BUILD = 'code-server';
+export const DEFAULT_BASE_WAIT_MS = 5 * 60_000;
 export const DEFAULT_IDLE_TIMEOUT_MS = 15 * 60_000;
 export const DEFAULT_EXEC_STALL_MS = 30_000;
 export const DEFAULT_STOP_AFTER_PAUSED_MS = 4 * 60 * 60_000;
@@ -157,6 +168,8 @@ export function resolveConfig(opts: ServerOptions, env: Env): ServerConfig {
     hostPath: settings.string('PATH', DEFAULT_HOST_PATH),
     docker: settings.string('POCKETENV_DOCKER', 'auto'),
     dockerDiskLimit: settings.choice('POCKETENV_DOCKER_DISK_LIMIT', 'auto', ['auto', 'required'] as const),
+    prebuild: opts.prebuild ?? resolvePrebuild(settings),
+    baseWaitMs: opts.baseWaitMs ?? settings.duration('POCKETENV_BASE_WAIT', DEFAULT_BASE_WAIT_MS),
   };
 }
 
@@ -167,4 +180,16 @@ export function resolveConfig(opts: ServerOptions, env: Env): ServerConfig {
 function reapInterval(...timeoutsMs: number[]): number {
   const shortest = Math.min(...timeoutsMs.filter((ms) => ms > 0), 240_000);
   return Math.min(60_000, Math.max(250, Math.floor(shortest / 4)));
+}
+
+/**
+ * POCKETENV_PREBUILD: comma-separated bases (and `code-server`) to build in the background,
+ * `none` for nothing. Default: what `pocketenv setup` builds (DEFAULT_BASES, then code-server),
+ * except under vitest, where test servers share the machine's cache and must not start builds.
+ */
+function resolvePrebuild(settings: Settings): string[] {
+  const raw = settings.string('POCKETENV_PREBUILD')?.trim();
+  if (raw === undefined || raw === '') return settings.has('VITEST') ? [] : [...DEFAULT_BASES, CODE_SERVER_BUILD];
+  if (raw === 'none') return [];
+  return settings.list('POCKETENV_PREBUILD', []);
 }

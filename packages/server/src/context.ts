@@ -1,4 +1,5 @@
 /** Everything a request handler may use; built once by startServer. */
+import type { BuildQueue } from './bases/builds';
 import type { ServerConfig } from './config';
 import type { Db } from './db/index';
 import type { ActorStore } from './identity/actors';
@@ -18,4 +19,6 @@ export interface AppContext {
   providers: ProviderRegistry;
   orchestrator: Orchestrator;
   keys: BoxKeyPair;
+  /** Base image and code-server builds, one at a time (bases/builds.ts). */
+  builds: BuildQueue;
 }

@@ -63,6 +63,14 @@ export class NotImplementedError extends PocketenvError {
   override name = 'NotImplementedError';
 }
 
+/**
+ * What the request needs is still being built on this host (a base image, code-server): 503
+ * `NotReady`, with Retry-After when there is an estimate. Nothing was created; try again later.
+ */
+export class NotReadyError extends PocketenvError {
+  override name = 'NotReadyError';
+}
+
 /** A per-actor rate limit or quota (src/limits) refused the request; 429 with Retry-After. */
 export class RateLimitError extends PocketenvError {
   override name = 'RateLimitError';
@@ -100,6 +108,7 @@ export function toXrpcError(err: unknown, jsonLimitBytes?: number): XRPCError {
   if (err instanceof ConflictError) return new XRPCError(409 as ResponseType, err.message, 'Conflict');
   if (err instanceof NotImplementedError) return new XRPCError(ResponseType.MethodNotImplemented, err.message, 'MethodNotImplemented');
   if (err instanceof RateLimitError) return new XRPCError(ResponseType.RateLimitExceeded, err.message, 'RateLimitExceeded');
+  if (err instanceof NotReadyError) return new XRPCError(ResponseType.NotEnoughResources, err.message, 'NotReady');
   if (err instanceof ProviderFailureError) return new XRPCError(ResponseType.UpstreamFailure, err.message, 'SandboxProviderError');
 
   // Provider errors that reach here unwrapped: the caller asked for something the sandbox

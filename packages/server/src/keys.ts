@@ -5,7 +5,19 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import sodium from 'libsodium-wrappers';
+
+/** X25519 key sizes (crypto_box_PUBLICKEYBYTES / SECRETKEYBYTES). */
+const KEY_BYTES = 32;
+
+/**
+ * libsodium, loaded on first use: a server whose keys exist needs it only to open a sealed value,
+ * and it costs about 5 MiB of memory (its WebAssembly heap) from the moment it is loaded.
+ */
+async function loadSodium() {
+  const sodium = (await import('libsodium-wrappers')).default;
+  await sodium.ready;
+  return sodium;
+}
 
 export interface BoxKeyPair {
   publicKey: Uint8Array;
@@ -18,7 +30,6 @@ interface StoredKeys {
 }
 
 export async function loadOrCreateBoxKeys(dataDir: string): Promise<BoxKeyPair> {
-  await sodium.ready;
   const dir = path.join(dataDir, 'keys');
   const file = path.join(dir, 'box.json');
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
@@ -26,8 +37,8 @@ export async function loadOrCreateBoxKeys(dataDir: string): Promise<BoxKeyPair> 
 
   try {
     const stored = JSON.parse(await fs.readFile(file, 'utf8')) as StoredKeys;
-    const keys = { publicKey: sodium.from_hex(stored.publicKey), privateKey: sodium.from_hex(stored.privateKey) };
-    if (keys.publicKey.length !== sodium.crypto_box_PUBLICKEYBYTES || keys.privateKey.length !== sodium.crypto_box_SECRETKEYBYTES) {
+    const keys = { publicKey: keyFromHex(stored.publicKey), privateKey: keyFromHex(stored.privateKey) };
+    if (keys.publicKey.length !== KEY_BYTES || keys.privateKey.length !== KEY_BYTES) {
       throw new Error(`${file} does not hold an X25519 key pair`);
     }
     return keys;
@@ -35,6 +46,7 @@ export async function loadOrCreateBoxKeys(dataDir: string): Promise<BoxKeyPair> 
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
 
+  const sodium = await loadSodium();
   const pair = sodium.crypto_box_keypair();
   const stored: StoredKeys = { publicKey: sodium.to_hex(pair.publicKey), privateKey: sodium.to_hex(pair.privateKey) };
   // Write to a temp file then rename, so a crash never leaves a half-written key file.
@@ -54,13 +66,18 @@ export async function loadOrCreateBoxKeys(dataDir: string): Promise<BoxKeyPair> 
 
 /** Seals `plain` to the server's own key (a value a client sent unsealed), base64url without padding. */
 export async function sealToServer(keys: BoxKeyPair, plain: Uint8Array): Promise<string> {
-  await sodium.ready;
+  const sodium = await loadSodium();
   return sodium.to_base64(sodium.crypto_box_seal(plain, keys.publicKey), sodium.base64_variants.URLSAFE_NO_PADDING);
+}
+
+/** A stored key's bytes; empty (so refused by the length check) unless it is all hex digits. */
+function keyFromHex(hex: unknown): Uint8Array {
+  return typeof hex === 'string' && /^(?:[0-9a-fA-F]{2})+$/.test(hex) ? new Uint8Array(Buffer.from(hex, 'hex')) : new Uint8Array();
 }
 
 /** Opens a sealed box (base64url, no padding) sent by a client. */
 export async function openSealed(keys: BoxKeyPair, sealed: string): Promise<Uint8Array> {
-  await sodium.ready;
+  const sodium = await loadSodium();
   const cipher = sodium.from_base64(sealed, sodium.base64_variants.URLSAFE_NO_PADDING);
   return sodium.crypto_box_seal_open(cipher, keys.publicKey, keys.privateKey);
 }

@@ -1,5 +1,5 @@
 /**
- * Runs the server as a process: `node --import tsx packages/server/src/main.ts`.
+ * Runs the server as a process: `node packages/server/dist/main.js` (compiled by scripts/build.sh).
  * Configuration comes from the environment (see README). Prints exactly one line on stdout,
  * `pocketenv: listening on <url>`, once requests are accepted; logs go to stderr.
  * SIGTERM/SIGINT shut down gracefully; a second signal exits at once.

@@ -25,12 +25,16 @@ import { SandboxQuotas } from './limits/index';
 import { reconcile } from './sandboxes/reconcile';
 import { SandboxRepository } from './sandboxes/repository';
 import { SERVER_VERSION } from './version';
+import { BuildQueue } from './bases/builds';
+import { baseReady, prebuildJobs } from './bases/jobs';
 
 export interface RunningServer {
   url: string;
   port: number;
   dataDir: string;
   ownerToken: string;
+  /** What it builds in the background since it started (`base node`, `code-server`…), in order. */
+  prebuilding: string[];
   close(): Promise<void>;
 }
 
@@ -69,6 +73,7 @@ export async function launch(opts: ServerOptions = {}, env: Env = process.env): 
   await ensureDataDir(config.dataDir);
   const db = await openDatabase(config);
   let reaper: IdleReaper | undefined;
+  let builds: BuildQueue | undefined;
   const background: Array<{ stop(): Promise<void> }> = [];
   try {
     const keys = await loadOrCreateBoxKeys(config.dataDir);
@@ -77,7 +82,10 @@ export async function launch(opts: ServerOptions = {}, env: Env = process.env): 
     const sandboxes = new SandboxRepository(db);
     const orchestrator = new Orchestrator(sandboxes, providers, log);
     orchestrator.setAdmission(new SandboxQuotas(sandboxes, config.limits));
-    const ctx: AppContext = { config, version: SERVER_VERSION, log, db, actors, sandboxes, providers, orchestrator, keys };
+    builds = new BuildQueue(log.child({ component: 'builds' }));
+    const ctx: AppContext = { config, version: SERVER_VERSION, log, db, actors, sandboxes, providers, orchestrator, keys, builds };
+    orchestrator.setBaseReadiness((provider, base) => baseReady(ctx, ctx.builds, provider, base));
+    const prebuild = await prebuildJobs(ctx);
 
     for (const feature of features) if (feature.hook) orchestrator.use(feature.hook(ctx));
     await reconcile(sandboxes, providers, orchestrator, log);
@@ -104,11 +112,15 @@ export async function launch(opts: ServerOptions = {}, env: Env = process.env): 
     const port = await listen(httpServer, config.port, config.host);
     const url = `http://${urlHost(config.host)}:${port}`;
     log.info('listening', { url, dataDir: config.dataDir, providers: providers.names(), idleTimeoutMs: config.idleTimeoutMs, idleAction: config.idleAction });
+    // Listening first: the other bases and code-server build while requests are served.
+    for (const job of prebuild) await builds.add(job);
+    const prebuilding = prebuild.filter((job) => ctx.builds.state(job.key)?.status !== 'ready').map((job) => job.label);
 
     let closing: Promise<void> | undefined;
     const close = () => (closing ??= shutdown(ctx, httpServer, inFlight, reaper!, background));
-    return { server: { url, port, dataDir: config.dataDir, ownerToken, close }, ctx };
+    return { server: { url, port, dataDir: config.dataDir, ownerToken, prebuilding, close }, ctx };
   } catch (err) {
+    await builds?.stop();
     await reaper?.stop();
     for (const b of background) await b.stop().catch(() => undefined);
     await db.destroy();
@@ -144,6 +156,8 @@ async function shutdown(
   background: Array<{ stop(): Promise<void> }>,
 ): Promise<void> {
   ctx.log.info('shutting down', { inFlight: inFlight.count, stopSandboxes: ctx.config.stopOnExit });
+  // A build in progress is stopped (it leaves nothing half-built); the next start queues it again.
+  await ctx.builds.stop();
   await reaper.stop();
   for (const b of background) await b.stop().catch((err: unknown) => ctx.log.warn('shutdown: background task did not stop cleanly', { err }));
   const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));

@@ -1,5 +1,5 @@
 /**
- * The server as a real process (`node --import tsx src/main.ts`): killed with -9 in the
+ * The server as a real process (the compiled `node dist/main.js`): killed with -9 in the
  * middle of a create and of a start, then restarted on the same data directory. Every
  * sandbox must then have a true status and nothing may be left on the host without a
  * record. Also: SIGTERM lets an in-flight request finish and leaves sandboxes running.

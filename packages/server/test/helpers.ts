@@ -118,7 +118,8 @@ export async function startPreviewApp(api: Api, sandboxId: string, port: number)
 // --- a server as a child process -----------------------------------------------------------
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const MAIN = path.join(REPO_ROOT, 'packages/server/src/main.ts');
+// The compiled server, as `pocketenv serve` and users run it (vitest's global setup builds it).
+const MAIN = path.join(REPO_ROOT, 'packages/server/dist/main.js');
 
 export interface LogLine {
   msg: string;
@@ -138,9 +139,9 @@ export class ServerProcess {
     this.exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
   }
 
-  /** Starts `main.ts` on `dataDir` with a random port; resolves once it prints its URL. */
+  /** Starts the compiled `main.js` on `dataDir` with a random port; resolves once it prints its URL. */
   static async start(dataDir: string, env: Record<string, string> = {}): Promise<ServerProcess> {
-    const proc = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+    const proc = spawn(process.execPath, [MAIN], {
       cwd: REPO_ROOT,
       // No warm pool unless a test asks (POCKETENV_POOL_SIZE in `env`): it would build sandboxes nobody uses.
       env: { POCKETENV_POOL_SIZE: '0', ...process.env, POCKETENV_DATA_DIR: dataDir, POCKETENV_PORT: '0', POCKETENV_LOG: '1', ...env },
@@ -244,7 +245,8 @@ export async function vethExists(sandboxId: string): Promise<boolean> {
 export function runFixture(name: string, args: string[]): Promise<string> {
   const script = path.join(REPO_ROOT, 'packages/server/test/fixtures', `${name}.ts`);
   return new Promise((resolve, reject) =>
-    execFile(process.execPath, ['--import', 'tsx', script, ...args], { cwd: REPO_ROOT, timeout: 300_000 }, (err, stdout, stderr) =>
+    // The sources ("source" export condition), like the test that runs it.
+    execFile(process.execPath, ['--conditions=source', '--import', 'tsx', script, ...args], { cwd: REPO_ROOT, timeout: 300_000 }, (err, stdout, stderr) =>
       err ? reject(new Error(`${name} failed: ${err.message}\n${stderr}`)) : resolve(stdout),
     ),
   );

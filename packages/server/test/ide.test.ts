@@ -8,7 +8,7 @@
 import { fetchPreview, localhostLookup, startTestServer } from '@pocketenv/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { Api, expectOk } from './helpers';
+import { Api, expectOk, waitFor } from './helpers';
 
 type TestServer = Awaited<ReturnType<typeof startTestServer>>;
 
@@ -29,8 +29,15 @@ describe('VS Code (exposeVscode)', () => {
     alice = new Api(server.url, (await server.createActor('alice')).token);
     bob = new Api(server.url, (await server.createActor('bob')).token);
     box = await alice.create({ name: 'ide-box' });
-    // The first call on a fresh machine builds code-server (minutes); later ones start it in seconds.
-    previewUrl = new URL(expectOk(await alice.procedure('io.pocketenv.sandbox.exposeVscode', { id: box.id }, {})).previewUrl);
+    const expose = () => alice.procedure('io.pocketenv.sandbox.exposeVscode', { id: box.id }, {});
+    let reply = await expose();
+    if (reply.status === 503) {
+      // A machine without code-server: that call started its build (minutes); wait for it.
+      const built = async () => expectOk(await alice.query('io.pocketenv.server.describeServer')).tools.find((t: { name: string }) => t.name === 'code-server');
+      await waitFor('code-server built', async () => ((await built()).status === 'ready' ? true : undefined), 1_100_000, 5_000);
+      reply = await expose();
+    }
+    previewUrl = new URL(expectOk(reply).previewUrl);
   }, 1_200_000);
   afterAll(async () => {
     await server?.close();

@@ -1,4 +1,5 @@
-import { sandbox } from '@pocketenv/sdk';
+import { sandbox, type ServerDescription } from '@pocketenv/sdk';
+import { baseBuild, buildText, currentBuild, isPending, spinWithBuild } from '../builds';
 import { defineCommand } from '../command';
 import { positiveNumber, wholeNumber } from './parse';
 
@@ -20,6 +21,10 @@ export const create = defineCommand<{ name?: string }, CreateOptions>({
   description: 'Create a sandbox (the server starts it, too)',
   args: [{ name: 'name', description: 'unique name (default: generated, e.g. brave-otter-x1y2)', required: false }],
   connects: true,
+  helpText: [
+    'A base the server is still building (see `pocketenv bases`) is waited for, with its progress',
+    'shown; the server gives up after $POCKETENV_BASE_WAIT (5 minutes) and says when it should be ready.',
+  ].join('\n'),
   options: [
     { flags: '-b, --base <base>', description: 'base image', default: 'debian' },
     { flags: '-p, --provider <provider>', description: 'provider that runs it (a hosted name such as cloudflare runs where the server maps it)', default: 'local' },
@@ -41,7 +46,11 @@ export const create = defineCommand<{ name?: string }, CreateOptions>({
     if (opts.disk !== undefined) builder = sandbox.withDisk(builder, opts.disk);
     if (opts.keepAlive) builder = sandbox.withKeepAlive(builder, true);
 
-    const sb = await ctx.spin('Creating sandbox', () => sandbox.create(builder));
+    // A base still building makes the create wait on the server: say so, and show its progress.
+    const find = (d: ServerDescription) => baseBuild(d, opts.base);
+    const pending = await currentBuild(client, find);
+    if (isPending(pending)) ctx.note(ctx.err.dim(`pocketenv: base ${opts.base} is ${buildText(pending)}; the sandbox is created once it is built`));
+    const sb = await spinWithBuild(ctx, client, 'Creating sandbox', `Waiting for base ${opts.base}`, find, () => sandbox.create(builder));
     if (opts.json) return ctx.json(sb.data);
     ctx.print(`Created sandbox ${ctx.out.cyan(sb.name)} (${sb.id}, ${sb.data.status})`);
     const next = sb.data.status === 'RUNNING' ? `pocketenv exec ${sb.name} -- <command>` : `pocketenv start ${sb.name}`;

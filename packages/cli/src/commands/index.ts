@@ -1,5 +1,6 @@
 import type { CommandDef } from '../command';
 import { backupCommand } from './backup';
+import { bases } from './bases';
 import { consoleCommand } from './console';
 import { cp } from './cp';
 import { create } from './create';
@@ -27,4 +28,4 @@ import { ports } from './ports';
 import { vscode } from './vscode';
 
 /** Every command, in the order `pocketenv --help` lists them. */
-export const commands: CommandDef[] = [serve, setup, create, ls, ps, start, stop, pause, resume, fork, rm, exec, consoleCommand, vscode, cp, backupCommand, envCommand, secretCommand, fileCommand, sshkeysCommand, tailscaleCommand, volumeCommand, serviceCommand, expose, unexpose, ports, whoami, token] as CommandDef[];
+export const commands: CommandDef[] = [serve, setup, bases, create, ls, ps, start, stop, pause, resume, fork, rm, exec, consoleCommand, vscode, cp, backupCommand, envCommand, secretCommand, fileCommand, sshkeysCommand, tailscaleCommand, volumeCommand, serviceCommand, expose, unexpose, ports, whoami, token] as CommandDef[];

@@ -19,6 +19,11 @@ export const serve = defineCommand<Record<string, never>, ServeOptions>({
     { flags: '--data-dir <dir>', description: 'where the database, keys and token live (default: $POCKETENV_DATA_DIR, else ~/.pocketenv)' },
     { flags: '--no-setup', description: 'skip the host setup check (`pocketenv setup`) before starting' },
   ],
+  helpText: [
+    'Before listening it installs missing host packages and builds the debian base (about a minute',
+    'the first time). The other bases and code-server (for `pocketenv vscode`) then build in the',
+    'background, one at a time ($POCKETENV_PREBUILD): `pocketenv bases` shows how far they are.',
+  ].join('\n'),
   async run(ctx, _args, opts) {
     // Server and runtime are heavy: only `serve`, `setup` and `token create` load them.
     const { resolveConfig, startServer } = await import('@pocketenv/server');
@@ -28,11 +33,15 @@ export const serve = defineCommand<Record<string, never>, ServeOptions>({
     const config = resolveConfig(serverOptions, ctx.env);
     if (opts.setup) {
       const { runHostSetup } = await import('../host');
-      await runHostSetup({ imageDir: config.local.imageDir, toolsDir: config.local.toolsDir, env: ctx.env });
+      // Only what the first sandbox needs; the server builds the rest once it listens.
+      await runHostSetup({ imageDir: config.local.imageDir, toolsDir: config.local.toolsDir, bases: ['debian'], vscode: false, env: ctx.env });
     }
     const server = await startServer(serverOptions, ctx.env);
     ctx.print(`pocketenv: listening on ${server.url}`);
     ctx.note(`pocketenv: data in ${server.dataDir}; owner token in ${join(server.dataDir, 'token.json')}`);
+    if (server.prebuilding.length) {
+      ctx.note(`pocketenv: building in the background, one at a time: ${server.prebuilding.join(', ')} (pocketenv bases shows progress)`);
+    }
     ctx.note(ctx.err.dim('pocketenv: Ctrl+C stops the server'));
     await untilSignal(ctx);
     ctx.note('pocketenv: shutting down…');

@@ -10,12 +10,14 @@ export interface SpinnerStream {
 /**
  * Runs `work`, showing `label` with a spinner on `stream` if it takes longer than a second.
  * Only on a terminal: in pipes and logs nothing is written. The line is erased afterwards.
+ * A function label is read at every frame (for progress that changes while waiting).
  */
-export async function withSpinner<T>(stream: SpinnerStream, label: string, work: () => Promise<T>): Promise<T> {
+export async function withSpinner<T>(stream: SpinnerStream, label: string | (() => string), work: () => Promise<T>): Promise<T> {
   if (!stream.isTTY) return work();
   let frame = 0;
   let ticker: NodeJS.Timeout | undefined;
-  const draw = () => stream.write(`\r\u001b[2K${FRAMES[frame++ % FRAMES.length]} ${label}`);
+  const text = typeof label === 'function' ? label : () => label;
+  const draw = () => stream.write(`\r\u001b[2K${FRAMES[frame++ % FRAMES.length]} ${text()}`);
   const delay = setTimeout(() => {
     draw();
     ticker = setInterval(draw, 80);

@@ -921,6 +921,8 @@ export namespace ServerDescribeServer {
     /** Names accepted as createSandbox.base. */
     bases: string[];
     baseDetails?: BaseInfo[];
+    /** Shared tools this server builds once per host (code-server for exposeVscode), with their build state. */
+    tools?: ToolInfo[];
   }
   /** Error names this method declares, besides the generic ones (InvalidRequest, AuthenticationRequired, …). */
   export type ErrorName = never;
@@ -939,6 +941,23 @@ export namespace ServerDescribeServer {
     ready: boolean;
     /** How many sandboxes were created from this base. */
     installs?: number;
+    /** Where the base's build stands on this host: ready; building (see progress); queued (built in the background after the ones ahead); failed (see error; the next createSandbox tries again); notBuilt (not scheduled: the first createSandbox builds it). */
+    status?: "ready" | "building" | "queued" | "failed" | "notBuilt" | (string & {});
+    /** Percent done, while building. */
+    progress?: number;
+    /** Rough estimate of the seconds until it is built (building or queued). */
+    readyInSeconds?: number;
+    /** Why the last build failed (status failed). */
+    error?: string;
+  }
+
+  export interface ToolInfo {
+    name: string;
+    /** As baseInfo.status; notBuilt: the first call that needs it (exposeVscode) starts its build. */
+    status: "ready" | "building" | "queued" | "failed" | "notBuilt" | (string & {});
+    progress?: number;
+    readyInSeconds?: number;
+    error?: string;
   }
 
   export interface ProviderAlias {

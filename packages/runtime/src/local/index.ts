@@ -202,8 +202,8 @@ export class LocalProvider implements Provider {
     return this.images.list();
   }
 
-  async prepareBase(base: string, onProgress?: (e: ProgressEvent) => void): Promise<void> {
-    await this.images.ensure(base, onProgress);
+  async prepareBase(base: string, onProgress?: (e: ProgressEvent) => void, signal?: AbortSignal): Promise<void> {
+    await this.images.ensure(base, onProgress, signal);
   }
 
   async create(spec: CreateSpec): Promise<void> {

@@ -189,8 +189,11 @@ export interface Provider {
   probe(): Promise<{ available: boolean; reason?: string }>;
   /** Bases this provider knows, built or not. */
   listBases(): Promise<BaseInfo[]>;
-  /** Builds (once) and caches a base. Idempotent and safe to call concurrently. */
-  prepareBase(base: string, onProgress?: (e: ProgressEvent) => void): Promise<void>;
+  /**
+   * Builds (once) and caches a base. Idempotent and safe to call concurrently. Aborting `signal`
+   * stops the build (nothing half-built is kept) and rejects with the signal's reason.
+   */
+  prepareBase(base: string, onProgress?: (e: ProgressEvent) => void, signal?: AbortSignal): Promise<void>;
 
   /** Creates the sandbox's filesystem and host objects; it is left stopped. Idempotent per id. */
   create(spec: CreateSpec): Promise<void>;

@@ -1,12 +1,14 @@
 /**
  * Browser VS Code (`io.pocketenv.sandbox.exposeVscode`): code-server, built once per machine
- * into a shared read-only tools dir (runtime `ensureCodeServer`) that the local provider mounts
+ * into a shared read-only tools dir (runtime `ensureCodeServer`, run by the server's build queue:
+ * a call before it is built starts or moves up that build and answers 503 NotReady at once) that the local provider mounts
  * into every sandbox at /opt/pocketenv/tools, started inside the sandbox on demand, reached
  * through the preview proxy on port 1024 in the host form (its own browser origin), and gated so
  * only the owner gets in (access.ts, gate.ts).
  */
 import type { RequestHandler } from 'express';
-import { ensureCodeServer } from '@pocketenv/runtime';
+import { codeServerTool } from '@pocketenv/runtime';
+import { codeServerReady } from '../bases/jobs';
 import type { AppContext } from '../context';
 import { InvalidStateError, NotImplementedError } from '../errors';
 import type { Feature } from '../features';
@@ -37,18 +39,8 @@ export const ideFeature: Feature = {
         throw new NotImplementedError(`VS Code is available for sandboxes of the local and docker providers; ${record.name} runs on ${record.provider}`);
       }
       if (record.status !== 'RUNNING') throw new InvalidStateError(`sandbox ${record.name} is ${record.status}, not RUNNING; start it first`);
-      let lastPhase = '';
-      const tool = await ensureCodeServer({
-        imageDir: ctx.config.local.imageDir,
-        toolsDir: ctx.config.local.toolsDir,
-        onProgress: (e) => {
-          // Phase changes at info (a first build takes minutes), build output at debug.
-          if (e.phase !== lastPhase) log.info('code-server install', { phase: e.phase, message: e.message });
-          else log.debug('code-server install', { phase: e.phase, message: e.message });
-          lastPhase = e.phase;
-        },
-      });
-      await startCodeServer(ctx, record, tool, VSCODE_PORT);
+      await codeServerReady(ctx.builds, ctx.config.local);
+      await startCodeServer(ctx, record, codeServerTool(), VSCODE_PORT);
       const row = await exposeInternalPort(ctx, record, VSCODE_PORT, { description: 'VS Code Server' });
       const url = new URL(hostFormUrl(ctx.config.preview, req, row));
       url.searchParams.set(TICKET_PARAM, accessOf(ctx).issue('ticket', row.token));

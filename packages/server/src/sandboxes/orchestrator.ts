@@ -65,6 +65,9 @@ export interface Admission {
   exec(record: SandboxRecord): () => void;
 }
 
+/** Resolves once the base is built (src/bases): a create waits for it before anything is recorded. */
+export type BaseReadiness = (provider: Provider, base: string) => Promise<void>;
+
 /** Prepared, already running sandboxes a create can take instead of booting one (src/pool). */
 export interface WarmPool {
   /** A prepared sandbox matching exactly, now reserved for the caller; undefined when none is ready. */
@@ -86,6 +89,7 @@ export class Orchestrator {
   private readonly locks = new KeyedMutex();
   private admission?: Admission;
   private pool?: WarmPool;
+  private baseReady?: BaseReadiness;
   private readonly runningExecs = new Map<string, number>();
   private readonly hooks: LifecycleHook[] = [];
   /**
@@ -103,6 +107,11 @@ export class Orchestrator {
   /** Installs quota checks for create, start and exec. */
   setAdmission(admission: Admission): void {
     this.admission = admission;
+  }
+
+  /** Installs what a create waits on for a base that is not built yet. */
+  setBaseReadiness(baseReady: BaseReadiness): void {
+    this.baseReady = baseReady;
   }
 
   /** Installs the warm pool creates take prepared sandboxes from. */
@@ -136,6 +145,8 @@ export class Orchestrator {
     const base = await this.providers.resolveBase(provider, req.base);
     const resources = resolveResources(req);
     if (req.repo !== undefined) validateRepo(req.repo);
+    // Before any record exists: a base still building is waited for (bounded) or refused cleanly.
+    await this.baseReady?.(provider, base);
     let pooled: PooledSandbox | undefined;
     const insert = () => {
       pooled = this.pool?.take(provider.name, base, resources);

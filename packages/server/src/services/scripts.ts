@@ -3,9 +3,10 @@
  * control commands the server runs through exec, and the parsing of what they print.
  */
 import { readFileSync } from 'node:fs';
-import type { FileToWrite } from '@pocketenv/runtime';
+import { join } from 'node:path';
+import { packageDirOf, type FileToWrite } from '@pocketenv/runtime';
 
-const read = (name: string) => readFileSync(new URL(`./sh/${name}`, import.meta.url), 'utf8');
+const read = (name: string) => readFileSync(join(packageDirOf(import.meta.url), 'src/services/sh', name), 'utf8');
 const LIB = read('lib.sh');
 const SUPERVISE = read('supervise.sh');
 const CONTROL = read('control.sh');

@@ -22,7 +22,8 @@ export function createXrpcServer(ctx: AppContext): Server {
     catchall: (req, _res, next) => next(new NotImplementedError(`method ${req.params.methodId} is not implemented by this server`)),
     errorParser: (err) => {
       const xrpcErr = toXrpcError(err, ctx.config.jsonLimitBytes);
-      if (xrpcErr.statusCode >= 500 && xrpcErr.statusCode !== 501) ctx.log.error('request failed', { status: xrpcErr.statusCode, err });
+      // 501 (no such method) and 503 (a build is not done yet) are answers, not failures.
+      if (xrpcErr.statusCode >= 500 && xrpcErr.statusCode !== 501 && xrpcErr.statusCode !== 503) ctx.log.error('request failed', { status: xrpcErr.statusCode, err });
       return xrpcErr;
     },
   });

@@ -1,9 +1,10 @@
-/** io.pocketenv.server.describeServer: version, public key, providers (and the hosted names mapped to them) and bases. No auth. */
+/** io.pocketenv.server.describeServer: version, public key, providers (and the hosted names mapped to them), bases and builds. No auth. */
 import type { Server } from '@atproto/xrpc-server';
 import type { Provider } from '@pocketenv/runtime';
 import type { ServerDescribeServer } from '@pocketenv/lexicons';
 import type { AppContext } from '../context';
 import { installCounts } from '../bases/installs';
+import { buildView, toolViews } from '../bases/view';
 import { publicKeyHex } from '../keys';
 import { publicMethod } from './method';
 
@@ -31,7 +32,7 @@ export function registerServerMethods(server: Server, ctx: AppContext): void {
         const count = installs.get(`${p.name}/${b.name}`) ?? 0;
         const seen = baseDetails.find((d) => d.name === b.name);
         if (seen) seen.installs = (seen.installs ?? 0) + count;
-        else baseDetails.push({ name: b.name, description: b.description, ready: b.ready, installs: count });
+        else baseDetails.push({ name: b.name, description: b.description, ready: b.ready, installs: count, ...buildView(ctx.builds, p.name, b) });
       }
     }
     return {
@@ -41,6 +42,7 @@ export function registerServerMethods(server: Server, ctx: AppContext): void {
       providerAliases: ctx.providers.aliases(),
       bases: baseDetails.map((b) => b.name),
       baseDetails,
+      tools: toolViews(ctx.builds, ctx.config.local.toolsDir),
     };
   });
 }

@@ -10,7 +10,7 @@
 import { chown, lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageDirOf } from '../../package-dir';
 import type { LocalContext } from '../context';
 import { processSpec, SANDBOX_UID_BASE, type OciMount } from '../oci-config';
 import { AGENT_DIR_BASE, containerIdOf, type SandboxPaths } from '../paths';
@@ -30,7 +30,7 @@ let scriptReady: Promise<void> | undefined;
 /** Installs the agent script where sandboxes bind-mount it from (root-owned, read-only to them). */
 function ensureScript(): Promise<void> {
   scriptReady ??= (async () => {
-    const source = await readFile(fileURLToPath(new URL('./exec-agent.pl', import.meta.url)));
+    const source = await readFile(join(packageDirOf(import.meta.url), 'src/local/agent/exec-agent.pl'));
     const current = await readFile(HOST_SCRIPT).catch(() => undefined);
     if (current?.equals(source)) return;
     await mkdir(AGENT_DIR_BASE, { recursive: true, mode: 0o711 });

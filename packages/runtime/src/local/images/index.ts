@@ -115,21 +115,25 @@ export class BaseImages {
     }
   }
 
-  /** Builds the base (and its parents) once, machine-wide; returns `rootfs(base)`. */
-  async ensure(base: string, onProgress?: (e: ProgressEvent) => void): Promise<string> {
+  /**
+   * Builds the base (and its parents) once, machine-wide; returns `rootfs(base)`. Aborting
+   * `signal` stops a build in progress (it leaves nothing behind) and rejects with its reason.
+   */
+  async ensure(base: string, onProgress?: (e: ProgressEvent) => void, signal?: AbortSignal): Promise<string> {
     const all = this.known(base);
     const template = all.get(base)!;
-    if (template.from) await this.ensure(template.from, onProgress);
+    if (template.from) await this.ensure(template.from, onProgress, signal);
     const hash = templateHash(base, all);
     const emit = (e: ProgressEvent) => onProgress?.({ ...e, phase: `${base}: ${e.phase}` });
     if (!this.markerMatches(base, hash)) {
       await mkdir(this.imageDir, { recursive: true, mode: 0o755 });
       const lock = await acquireLock(join(this.imageDir, `.${base}.lock`), () =>
         emit({ phase: 'waiting', message: `another process is building ${base}; waiting for it` }),
+        signal,
       );
       try {
         // Whoever held the lock before us may have just built it.
-        if (!this.markerMatches(base, hash)) await this.build(template, all, hash, emit);
+        if (!this.markerMatches(base, hash)) await this.build(template, all, hash, emit, signal);
       } finally {
         await lock.release();
       }
@@ -138,7 +142,7 @@ export class BaseImages {
     return this.rootfs(base);
   }
 
-  private async build(template: Template, all: Map<string, Template>, hash: string, emit: (e: ProgressEvent) => void): Promise<void> {
+  private async build(template: Template, all: Map<string, Template>, hash: string, emit: (e: ProgressEvent) => void, signal?: AbortSignal): Promise<void> {
     const name = template.name;
     const started = Date.now();
     // We hold the lock: any earlier build dir of this base is left over from a crash.
@@ -164,13 +168,14 @@ export class BaseImages {
         await buildLayer(template, this.lowerDirs(template.from), { layer: rootfs, scratch: join(tmp, 'scratch') }, (line) => {
           logLine(line);
           progress.line(line);
-        });
+        }, signal);
       } else {
         const progress = new AptProgress(MMDEBSTRAP_STAGES, emit);
         await buildRoot(template, rootfs, (line) => {
           logLine(line);
           progress.line(line);
-        });
+        }, signal);
+        signal?.throwIfAborted();
         progress.enter('finish', 0.94, 'preparing /workspace and /tmp');
         await prepareRootTree(rootfs);
         progress.enter('shift', 0.96, `shifting ownership to uid ${UID_BASE}..${UID_BASE + UID_COUNT - 1}`);
@@ -194,8 +199,10 @@ export class BaseImages {
     } catch (err) {
       await logging;
       const kept = join(this.imageDir, `.failed-${name}.log`);
-      await rename(log, kept).catch(() => undefined);
+      // A stopped build is not a failure worth a log; the next ensure starts it over.
+      if (!signal?.aborted) await rename(log, kept).catch(() => undefined);
       await removeTree(tmp).catch(() => undefined);
+      if (signal?.aborted) throw signal.reason;
       throw new Error(`building base ${name} failed (full log: ${kept}): ${(err as Error).message}`, { cause: err });
     }
   }

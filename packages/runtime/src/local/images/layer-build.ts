@@ -86,9 +86,10 @@ export async function buildLayer(
   parentLowerDirs: string[],
   dirs: LayerBuildDirs,
   onLine: (line: string) => void,
+  signal?: AbortSignal,
 ): Promise<void> {
   try {
-    await runInOverlay({ lowerDirs: parentLowerDirs, upper: dirs.layer, scratch: dirs.scratch, script: layerScript(template), onLine });
+    await runInOverlay({ lowerDirs: parentLowerDirs, upper: dirs.layer, scratch: dirs.scratch, script: layerScript(template), onLine, signal });
   } finally {
     await removeTree(dirs.scratch);
   }
@@ -106,6 +107,8 @@ export interface OverlayRun {
   /** More systemd-nspawn arguments (e.g. `--bind=` for an output dir). */
   extraArgs?: string[];
   onLine: (line: string) => void;
+  /** Stops the build (see runCommand); the overlay is still unmounted. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -144,7 +147,7 @@ export async function runInOverlay(run: OverlayRun): Promise<void> {
         '--setenv=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
         '/bin/sh', '-euc', run.script,
       ],
-      { onLine: run.onLine },
+      { onLine: run.onLine, signal: run.signal },
     );
   } finally {
     await exec('umount', [merged]).catch(() => exec('umount', ['-l', merged]));

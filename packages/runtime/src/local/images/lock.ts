@@ -11,8 +11,12 @@ export interface HeldLock {
   release(): Promise<void>;
 }
 
-/** Waits (without timeout) until the lock on `path` is ours; `onWait` fires once if someone else holds it. */
-export function acquireLock(path: string, onWait?: () => void): Promise<HeldLock> {
+/**
+ * Waits (without timeout) until the lock on `path` is ours; `onWait` fires once if someone else
+ * holds it. Aborting `signal` gives up the wait (rejects with its reason).
+ */
+export function acquireLock(path: string, onWait?: () => void, signal?: AbortSignal): Promise<HeldLock> {
+  if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
     // `flock` keeps the fd open in `cat`, which lives until our end of stdin closes.
     const child = spawn('flock', ['--exclusive', path, 'sh', '-c', 'echo locked; exec cat >/dev/null'], {
@@ -23,11 +27,16 @@ export function acquireLock(path: string, onWait?: () => void): Promise<HeldLock
     const waitTimer = setTimeout(() => {
       if (!locked) onWait?.();
     }, 300);
+    const giveUp = () => {
+      if (!locked) child.kill();
+    };
+    signal?.addEventListener('abort', giveUp, { once: true });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.stdout.on('data', (d: Buffer) => {
       if (locked || !d.toString().includes('locked')) return;
       locked = true;
       clearTimeout(waitTimer);
+      signal?.removeEventListener('abort', giveUp);
       resolve({
         release: () =>
           new Promise<void>((done) => {
@@ -43,7 +52,9 @@ export function acquireLock(path: string, onWait?: () => void): Promise<HeldLock
     });
     child.on('close', (code) => {
       clearTimeout(waitTimer);
-      if (!locked) reject(new Error(`cannot take build lock ${path}: flock exited ${code}: ${stderr.trim()}`));
+      signal?.removeEventListener('abort', giveUp);
+      if (!locked && signal?.aborted) reject(signal.reason);
+      else if (!locked) reject(new Error(`cannot take build lock ${path}: flock exited ${code}: ${stderr.trim()}`));
     });
   });
 }

@@ -45,8 +45,8 @@ export function mmdebstrapArgs(template: Template, target: string): string[] {
   return args;
 }
 
-export async function buildRoot(template: Template, target: string, onLine: (line: string) => void): Promise<void> {
+export async function buildRoot(template: Template, target: string, onLine: (line: string) => void, signal?: AbortSignal): Promise<void> {
   // A clean environment: the host's locale or proxy tweaks must not leak into the image build.
   const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C.UTF-8', HOME: '/root', TMPDIR: process.env.TMPDIR ?? '/tmp' };
-  await runCommand('mmdebstrap', mmdebstrapArgs(template, target), { onLine, env });
+  await runCommand('mmdebstrap', mmdebstrapArgs(template, target), { onLine, env, signal });
 }

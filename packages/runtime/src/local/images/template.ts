@@ -18,7 +18,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageDirOf } from '../../package-dir';
 
 export interface Template {
   name: string;
@@ -45,7 +45,7 @@ export interface Template {
  */
 export const RECIPE_VERSION = 2;
 
-export const DEFAULT_TEMPLATE_DIR = fileURLToPath(new URL('../../../templates/', import.meta.url));
+export const DEFAULT_TEMPLATE_DIR = join(packageDirOf(import.meta.url), 'templates');
 
 const NAME = /^[a-z][a-z0-9-]{0,30}$/;
 // Debian package names and npm specs (with optional scope and version); nothing a shell would interpret.
