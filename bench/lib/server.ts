@@ -28,10 +28,10 @@ export class BenchServer {
     readonly token: string,
   ) {}
 
-  static async start(label: string, env: Record<string, string>): Promise<BenchServer> {
+  static async start(label: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<BenchServer> {
     const dataDir = mkdtempSync(join(tmpdir(), `pe-bench-${label}-`));
     // With the Node flags `pocketenv serve` runs with (the shebang of packages/cli/bin/pocketenv.js).
-    const proc = spawn(process.execPath, ['--max-semi-space-size=1', MAIN], {
+    const proc = spawn(process.execPath, [...nodeArgs, '--max-semi-space-size=1', MAIN], {
       cwd: REPO,
       env: { ...process.env, POCKETENV_DATA_DIR: dataDir, POCKETENV_PORT: '0', POCKETENV_LOG: '1', POCKETENV_IDLE_TIMEOUT: '0', POCKETENV_PREBUILD: 'none', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -26,6 +26,10 @@ const CONTRACT_METHODS: [string, 'query' | 'procedure'][] = [
   ['io.pocketenv.sandbox.deleteSandbox', 'procedure'],
   ['io.pocketenv.sandbox.exec', 'procedure'],
   ['io.pocketenv.sandbox.claimSandbox', 'procedure'],
+  // Our additions: pause, resume and fork.
+  ['io.pocketenv.sandbox.pauseSandbox', 'procedure'],
+  ['io.pocketenv.sandbox.resumeSandbox', 'procedure'],
+  ['io.pocketenv.sandbox.forkSandbox', 'procedure'],
   ['io.pocketenv.sandbox.getPreferences', 'query'],
   ['io.pocketenv.sandbox.putPreferences', 'procedure'],
   ['io.pocketenv.sandbox.exposePort', 'procedure'],

@@ -158,7 +158,7 @@ export function resolveConfig(opts: ServerOptions, env: Env): ServerConfig {
     preview: resolvePreviewConfig(settings),
     providerAliases: parseProviderAliases(opts.providerAliases ?? settings.string('POCKETENV_PROVIDER_ALIASES')),
     limits: resolveLimits(settings),
-    pool: opts.poolSize === undefined ? pool : { ...pool, size: opts.poolSize },
+    pool: opts.poolSize === undefined ? pool : { ...pool, size: opts.poolSize, max: Math.max(pool.max, opts.poolSize) },
     transfer: resolveTransferConfig(settings, env),
     local: {
       imageDir: settings.string('POCKETENV_IMAGE_DIR', DEFAULT_IMAGE_DIR),

@@ -176,6 +176,7 @@ async function shutdown(
       await ctx.orchestrator.stop(record, 'server shutdown').catch((err: unknown) => ctx.log.error('shutdown: could not stop sandbox', { sandbox: record.id, err }));
     }
   }
+  await ctx.sandboxes.flushActivity().catch((err: unknown) => ctx.log.warn('shutdown: could not write the last activity', { err }));
   await ctx.db.destroy();
   ctx.log.info('stopped');
 }

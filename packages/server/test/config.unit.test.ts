@@ -13,7 +13,8 @@ describe('resolveConfig', () => {
     const config = resolveConfig({ dataDir: '/tmp/pocketenv-config-unit' }, {});
     expect(config.log).toBe(true);
     expect(config.logDebug).toBe(false);
-    expect(config.pool).toEqual({ size: 2, bases: ['debian'] });
+    expect(config.pool).toMatchObject({ size: 2, bases: ['debian'] });
+    expect(config.pool.max).toBeGreaterThanOrEqual(2); // grows under bursts, never below the size
     expect(config.port).toBe(DEFAULT_PORT);
     expect(config.idleTimeoutMs).toBe(DEFAULT_IDLE_TIMEOUT_MS);
     expect(config.local).toEqual({ imageDir: '/var/cache/pocketenv/images', toolsDir: '/var/cache/pocketenv/tools', execAgent: true });
@@ -35,12 +36,14 @@ describe('resolveConfig', () => {
         POCKETENV_MAX_RUNNING: '0',
         POCKETENV_EXEC_AGENT: 'off',
         POCKETENV_IMAGE_DIR: '/srv/images',
+        POCKETENV_POOL_MAX: '4',
         POCKETENV_PREVIEW_HEADERS_TIMEOUT: '5s',
       },
     );
     expect(config.log).toBe(true);
     expect(config.logDebug).toBe(true);
-    expect(config.pool).toEqual({ size: 0, bases: ['debian', 'node'] });
+    expect(config.pool).toMatchObject({ size: 0, bases: ['debian', 'node'] });
+    expect(config.pool.max).toBeLessThanOrEqual(4); // POCKETENV_POOL_MAX, bounded by free memory too
     expect(config.idleTimeoutMs).toBe(2 * 86_400_000);
     expect(config.stopOnExit).toBe(true);
     expect(config.transfer.copyTtlMs).toBe(7 * 86_400_000);

@@ -46,6 +46,21 @@ describe('idle sandboxes (idle action stop)', () => {
     expect(result).toMatchObject({ stdout: 'done\n', exitCode: 0 });
   });
 
+  it('counts short execs as activity although their activity is written in batches', async () => {
+    const used = await api.create({ name: 'idle-used' });
+    const idle = await api.create({ name: 'idle-unused' });
+    // Short commands, each well inside the idle timeout of the previous one, for three idle
+    // periods: the reaper must see each (it runs every IDLE_MS / 4, more often than activity
+    // is written), so the used sandbox keeps running while the unused one is stopped.
+    const until = Date.now() + IDLE_MS * 3;
+    while (Date.now() < until) {
+      expect((await api.exec(used.id, 'true')).exitCode).toBe(0);
+      await new Promise((r) => setTimeout(r, IDLE_MS / 3));
+    }
+    expect((await api.get(used.id)).status).toBe('RUNNING');
+    await waitFor('the unused sandbox to be stopped', async () => ((await api.get(idle.id)).status === 'STOPPED' ? true : undefined));
+  });
+
   it('lets startSandbox switch keepAlive on', async () => {
     const later = await api.create({ name: 'idle-later' });
     await api.start(later.id, { keepAlive: true });

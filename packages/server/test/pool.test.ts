@@ -14,8 +14,8 @@ let dataDir: string;
 let proc: ServerProcess | undefined;
 let api: Api;
 
-async function startServer(poolSize: number): Promise<void> {
-  proc = await ServerProcess.start(dataDir, { POCKETENV_POOL_SIZE: String(poolSize) });
+async function startServer(poolSize: number, env: Record<string, string> = {}): Promise<void> {
+  proc = await ServerProcess.start(dataDir, { POCKETENV_POOL_SIZE: String(poolSize), ...env });
   api = new Api(proc.url, await readOwnerToken(dataDir));
 }
 
@@ -94,5 +94,26 @@ describe('warm pool', () => {
     expect(after.containers).toEqual([boundId]);
     expect(after.stateDirs).toEqual([boundId]);
     expect((await api.get(boundId)).status).toBe('RUNNING');
+  });
+
+  it('grows with demand: after a burst drained it, the next burst of creates is served warm', async () => {
+    await proc!.kill('SIGTERM');
+    await startServer(1, { POCKETENV_POOL_MAX: '3' });
+    await nextPooled();
+    const pooledIds = () => new Set(proc!.logs.filter((l) => l.msg === 'pool.ready').map((l) => l.sandbox as string));
+
+    // Three creates at once: one is served warm, the others find the pool empty while it
+    // refills, so it grows to three (one, plus two per create that outpaced it; at most three).
+    await Promise.all([0, 1, 2].map((i) => api.create({ name: `burst-a${i}` })));
+    await proc!.waitForLog((l) => l.msg === 'pool.ready' && l.idle === 3 && l.target === 3);
+
+    // So the next burst of three is served entirely from the pool, each bound to its caller.
+    const second = await Promise.all([0, 1, 2].map((i) => api.create({ name: `burst-b${i}` })));
+    const warm = pooledIds();
+    for (const [i, created] of second.entries()) {
+      expect(warm.has(created.id)).toBe(true);
+      expect(created.status).toBe('RUNNING');
+      expect((await api.exec(created.id, 'hostname')).stdout).toBe(`burst-b${i}\n`);
+    }
   });
 });

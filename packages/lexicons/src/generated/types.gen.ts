@@ -212,6 +212,10 @@ export namespace SandboxClaimSandbox {
     keepAlive?: boolean;
     startedAt?: string;
     createdAt: string;
+    /** Pocketenv addition: true while the sandbox is paused (frozen: processes and memory kept, no CPU). Absent when it is not. */
+    paused?: boolean;
+    /** Pocketenv addition: when it was paused. Absent when it is not. */
+    pausedAt?: string;
   }
   /** Error names this method declares, besides the generic ones (InvalidRequest, AuthenticationRequired, …). */
   export type ErrorName = "SandboxNotFound";
