@@ -546,6 +546,19 @@ unshare -UrmC --propagation=private sh -c 'mkdir -p /tmp/cg && mount -t cgroup -
     expect(r.stdout).not.toMatch(/^16$/m);
   });
 
+  attempt('open a vsock (the VM host\'s hypervisor, past netns and nft) or an AF_XDP socket (raw driver path)', async () => {
+    const r = await py(A, `
+for family, kind, name in [(40, socket.SOCK_STREAM, 'AF_VSOCK'), (44, socket.SOCK_RAW, 'AF_XDP')]:
+    try:
+        socket.socket(family, kind).close(); print('OPENED', name)
+    except OSError as e:
+        print('REFUSED', name, e.errno)
+`);
+    expect(r.stdout).not.toContain('OPENED');
+    expect(r.stdout).toMatch(/REFUSED AF_VSOCK/);
+    expect(r.stdout).toMatch(/REFUSED AF_XDP/);
+  });
+
   attempt('kernel keyrings (add_key, keyctl, request_key, /proc/keys)', async () => {
     const r = await py(A, `${LIBC}
 print('RESULT', *sc(${NR.add_key}, b'user', b'pocketenv', b'secret', 6, ctypes.c_int(-3)))
