@@ -19,9 +19,10 @@ export class CommandError extends Error {
 }
 
 /** Runs a command to completion with captured output; never throws on a non-zero exit. */
-export function runCommand(file: string, args: string[], opts: { input?: string; stdio?: StdioOptions } = {}): Promise<CommandResult> {
+export function runCommand(file: string, args: string[], opts: { input?: string; stdio?: StdioOptions; timeoutMs?: number } = {}): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: opts.stdio ?? ['pipe', 'pipe', 'pipe'] });
+    // `timeout`: SIGKILL after that long (the result then carries 128+9).
+    const child = spawn(file, args, { stdio: opts.stdio ?? ['pipe', 'pipe', 'pipe'], timeout: opts.timeoutMs, killSignal: 'SIGKILL' });
     let stdout = '';
     let stderr = '';
     child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -38,6 +38,13 @@ export interface ExecTarget {
   agentSocket?: string;
   /** Called when the agent did not answer (so the provider can restart it). */
   onAgentMissing?(): void;
+  /**
+   * Kills a runtime exec's process tree when host signals cannot reach it (gVisor: the command
+   * lives in gVisor's kernel, not in the host's). Default: killSessionTree over the cgroup.
+   */
+  killRuntimeExec?(leader: number, pidFile: string): Promise<void>;
+  /** Whether `pid`, read from a terminal's pid file, is that terminal's process. Default: a process in the sandbox's cgroup. */
+  ownsTerminalPid?(pid: number, pidFile: string): Promise<boolean>;
 }
 
 interface RunningExec {
@@ -142,9 +149,12 @@ async function launchRuntimeExec(target: ExecTarget, process_: OciProcess): Prom
     });
     child.on('exit', (code, signal) => resolve({ exitCode: code ?? 128 + signalNumber(signal) }));
   });
-  void exited.then(() => Promise.all([rm(processFile, { force: true }), rm(pidFile, { force: true })]));
+  void exited.then(() => Promise.all([processFile, pidFile, `${pidFile}.internal`].map((f) => rm(f, { force: true }))));
 
-  const killTree = () => (leader ? killSessionTree(leader, target.pids, pidFile) : Promise.resolve());
+  const killTree = () => {
+    if (!leader) return Promise.resolve();
+    return target.killRuntimeExec ? target.killRuntimeExec(leader, pidFile) : killSessionTree(leader, target.pids, pidFile);
+  };
   return { stdout: child.stdout!, stderr: child.stderr!, stdin: child.stdin!, exited, killTree };
 }
 

@@ -7,7 +7,7 @@
  * CAP_SYS_ADMIN, which sandboxes do not get). /etc/hostname and /etc/hosts are rewritten in
  * the sandbox's layer, and spec.json remembers the name for every later boot and exec.
  */
-import type { LocalContext } from './context';
+import { runtimeFor, type LocalContext } from './context';
 import { mustRun } from './command';
 import { findBinary, type ContainerState } from './oci-runtime';
 import { assertValidHostname, containerIdOf } from './paths';
@@ -26,7 +26,7 @@ export async function renameSandbox(
   const spec = await readSpec(p);
   if (!spec) throw new SandboxMissingError(id);
   const saved = spec.hostname === hostname ? Promise.resolve() : writeJsonAtomic(p.spec, { ...spec, hostname });
-  const state = known ?? (await ctx.runtime.state(containerIdOf(id)));
+  const state = known ?? (await runtimeFor(ctx, id, spec).state(containerIdOf(id)));
   if (state?.status !== 'running' || !state.pid) return saved; // the next boot uses spec.json
   const nsenter = findBinary('nsenter') ?? 'nsenter';
   // Independent steps, run together: this is on the path of a pooled create.

@@ -8,7 +8,7 @@
  * recovery), repo.ts and the network/ and images/ modules.
  */
 import { readFileSync } from 'node:fs';
-import { lstat, mkdir } from 'node:fs/promises';
+import { lstat, mkdir, readFile } from 'node:fs/promises';
 import type {
   BaseInfo,
   Capability,
@@ -18,6 +18,8 @@ import type {
   ExecResult,
   ExecStreamHandlers,
   FileToWrite,
+  IsolationLevel,
+  IsolationSupport,
   ObservedSandbox,
   ProgressEvent,
   Provider,
@@ -25,15 +27,17 @@ import type {
   TerminalCommand,
   TerminalOptions,
 } from '../provider/types';
-import { HostNotReadyError, ProviderError, SandboxMissingError, SandboxNotRunningError } from '../provider/errors';
+import { HostNotReadyError, ProviderError, SandboxMissingError, SandboxNotRunningError, UnsupportedCapabilityError } from '../provider/errors';
+import { ISOLATION_LEVELS } from '../provider/types';
 import { isMounted } from './overlay';
 import { cgroupLayout, sandboxPids } from './cgroups';
-import type { LocalContext } from './context';
+import { runtimeFor, type LocalContext } from './context';
 import { acquireDriverLock, processStartTime } from './driver-lock';
 import { runExec, streamExec, type ExecTarget } from './exec';
 import { checkHost, describeProblems } from './host-check';
 import { BaseImages } from './images/index';
 import {
+  assertGvisorCanStart,
   bootSandbox,
   checkFiles,
   createSandbox,
@@ -44,12 +48,14 @@ import {
 } from './lifecycle';
 import { SandboxNetworks } from './network/index';
 import { baseEnv, envList, processSpec, SANDBOX_UID_BASE, WORKSPACE } from './oci-config';
-import { findBinary, OciRuntime, pickRuntime, type ContainerState } from './oci-runtime';
+import { findBinary, OciRuntime, pickRuntime, type ContainerState, type SandboxRuntime } from './oci-runtime';
+import { GvisorRuntime, internalPidFile } from './gvisor/runsc';
+import { GVISOR_PLATFORMS, probeGvisor, type GvisorPlatform, type GvisorPlatformChoice, type GvisorProbe } from './gvisor/platform';
 import { assertValidId, containerIdOf, StatePaths } from './paths';
 import { observeAll, observeOne, reconcile } from './reconcile';
 import { assertRepoUrl, cloneRepo } from './repo';
 import { locate, readFileInRoot, sandboxPathComponents, writeFileInRoot, type FileRoot } from './safe-path';
-import { mountedVolumes, readStart, type SavedStart } from './store';
+import { mountedVolumes, readSpec, readStart, type SavedStart } from './store';
 import { LOGIN_SHELL, terminalCommand } from './terminal';
 import { launchAgent } from './agent/index';
 import { renameSandbox } from './hostname';
@@ -79,6 +85,14 @@ export interface LocalProviderOptions {
   imageDir?: string;
   /** Force an OCI runtime; default crun, runc when crun is not installed. */
   ociRuntime?: 'crun' | 'runc';
+  /** gVisor platform for new `gvisor` sandboxes; default $POCKETENV_GVISOR_PLATFORM or `auto` (see gvisor/platform.ts). */
+  gvisorPlatform?: GvisorPlatformChoice;
+}
+
+/** Reads a platform choice (`auto`, `ptrace`, `kvm`, `systrap`); `source` names where it came from in the error. */
+export function parseGvisorPlatform(value: string, source: string): GvisorPlatformChoice {
+  if (value === 'auto' || (GVISOR_PLATFORMS as readonly string[]).includes(value)) return value as GvisorPlatformChoice;
+  throw new Error(`${source} must be auto, ${GVISOR_PLATFORMS.join(', ')}; got ${JSON.stringify(value)}`);
 }
 
 const CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>([
@@ -101,6 +115,8 @@ export class LocalProvider implements Provider {
   private readonly paths: StatePaths;
   private readonly images: BaseImages;
   private readonly preferredRuntime?: 'crun' | 'runc';
+  private readonly gvisorPlatform: GvisorPlatformChoice;
+  private gvisorProbe?: Promise<GvisorProbe>;
   private ctxPromise?: Promise<LocalContext>;
   /** Lifecycle operations on one id run one at a time. */
   private readonly queues = new Map<string, Promise<unknown>>();
@@ -112,6 +128,8 @@ export class LocalProvider implements Provider {
   private readonly agentRelaunchedAt = new Map<string, number>();
   /** Init process of sandboxes seen running (see requireRunning). */
   private readonly runningInits = new Map<string, { pid: number; startTime: string }>();
+  /** The runtime of each sandbox seen (fixed by its spec for its whole life). */
+  private readonly sandboxRuntimes = new Map<string, SandboxRuntime>();
 
   constructor(opts: LocalProviderOptions) {
     this.stateDir = opts.stateDir;
@@ -119,6 +137,7 @@ export class LocalProvider implements Provider {
     this.paths = new StatePaths(this.stateDir);
     this.images = new BaseImages({ imageDir: this.imageDir });
     this.preferredRuntime = opts.ociRuntime;
+    this.gvisorPlatform = opts.gvisorPlatform ?? parseGvisorPlatform(process.env.POCKETENV_GVISOR_PLATFORM || 'auto', 'POCKETENV_GVISOR_PLATFORM');
   }
 
   /** Which OCI runtime drives the sandboxes (after the first operation). */
@@ -141,9 +160,17 @@ export class LocalProvider implements Provider {
       for (const dir of [this.paths.ociRoot, this.paths.sandboxes, this.paths.trash]) await mkdir(dir, { recursive: true, mode: 0o700 });
       const networks = new SandboxNetworks();
       let hostRules: Promise<void> | undefined;
+      const runsc = findBinary('runsc');
+      const gvisorRuntimes = new Map<GvisorPlatform, GvisorRuntime>();
       const ctx: LocalContext = {
         paths: this.paths,
         runtime: new OciRuntime({ ...runtime, root: this.paths.ociRoot, cgroupMode: cgroupLayout().mode }),
+        gvisor: (platform) => {
+          if (!runsc) return undefined;
+          let r = gvisorRuntimes.get(platform);
+          if (!r) gvisorRuntimes.set(platform, (r = new GvisorRuntime({ binary: runsc, root: this.paths.gvisorRoot, platform })));
+          return r;
+        },
         images: this.images,
         networks,
         initBinary,
@@ -189,6 +216,23 @@ export class LocalProvider implements Provider {
     return { available: true };
   }
 
+  /** `standard` whenever the provider is usable; `gvisor` when runsc starts a sandbox here (probed once). */
+  async isolationLevels(): Promise<IsolationSupport[]> {
+    const standard = await this.probe();
+    const gvisor = await this.probeGvisorOnce();
+    return [
+      { level: 'standard', available: standard.available, detail: standard.available ? `${await this.runtimeName()} on the host kernel` : standard.reason ?? 'unavailable' },
+      { level: 'gvisor', available: gvisor.available, detail: gvisor.detail },
+    ];
+  }
+
+  private probeGvisorOnce(): Promise<GvisorProbe> {
+    this.gvisorProbe ??= mkdir(this.paths.gvisorProbeRoot, { recursive: true, mode: 0o700 }).then(() =>
+      probeGvisor({ choice: this.gvisorPlatform, smokeRoot: this.paths.gvisorProbeRoot }),
+    );
+    return this.gvisorProbe;
+  }
+
   listBases(): Promise<BaseInfo[]> {
     return this.images.list();
   }
@@ -200,7 +244,28 @@ export class LocalProvider implements Provider {
   async create(spec: CreateSpec): Promise<void> {
     const ctx = await this.context();
     assertValidId(spec?.id);
-    await this.serialized(spec.id, () => createSandbox(ctx, spec));
+    const isolation: IsolationLevel = spec.isolation ?? 'standard';
+    if (!ISOLATION_LEVELS.includes(isolation)) {
+      throw new ProviderError(`unknown isolation level ${JSON.stringify(isolation)}: use one of ${ISOLATION_LEVELS.join(', ')}`);
+    }
+    let platform: GvisorPlatform | undefined;
+    if (isolation === 'gvisor') {
+      const gvisor = await this.probeGvisorOnce();
+      if (!gvisor.available) throw new UnsupportedCapabilityError('local', 'gVisor isolation on this host', gvisor.detail);
+      platform = gvisor.platform;
+    }
+    await this.serialized(spec.id, () => createSandbox(ctx, spec, platform));
+  }
+
+  /** The runtime a sandbox was created for (its spec says; remembered after the first read). */
+  private async runtimeOf(ctx: LocalContext, id: string): Promise<SandboxRuntime> {
+    const known = this.sandboxRuntimes.get(id);
+    if (known) return known;
+    const spec = await readSpec(ctx.paths.sandbox(id));
+    if (!spec) return ctx.runtime; // nothing saved: only a standard leftover can exist (see teardown)
+    const runtime = runtimeFor(ctx, id, spec);
+    this.sandboxRuntimes.set(id, runtime);
+    return runtime;
   }
 
   async start(id: string, spec?: StartSpec): Promise<void> {
@@ -212,9 +277,11 @@ export class LocalProvider implements Provider {
       const alive = this.aliveState(id);
       this.runningInits.delete(id);
       const saved = await requireSpec(ctx, id);
+      const runtime = runtimeFor(ctx, id, saved);
+      if (runtime instanceof GvisorRuntime && spec?.volumes !== undefined) assertGvisorCanStart(id, { env: {}, volumes: spec.volumes });
       const start = await saveStartSpec(ctx, id, spec);
       this.startCache.set(id, start);
-      const state = alive ?? (await ctx.runtime.state(containerIdOf(id)));
+      const state = alive ?? (await runtime.state(containerIdOf(id)));
       const booting = state?.status !== 'running';
       if (alive) this.runningInits.set(id, { pid: alive.pid, startTime: processStartTime(alive.pid)! });
       if (booting) {
@@ -244,7 +311,8 @@ export class LocalProvider implements Provider {
     const ctx = await this.context();
     assertValidId(id);
     await this.serialized(id, async () => {
-      const [spec, state] = await Promise.all([requireSpec(ctx, id).catch(() => undefined), ctx.runtime.state(containerIdOf(id))]);
+      const spec = await requireSpec(ctx, id).catch(() => undefined);
+      const state = spec ? await runtimeFor(ctx, id, spec).state(containerIdOf(id)) : await ctx.runtime.state(containerIdOf(id));
       if (!spec && !state) throw new SandboxMissingError(id);
       this.runningInits.delete(id);
       await teardown(ctx, id);
@@ -259,6 +327,7 @@ export class LocalProvider implements Provider {
       this.hostnames.delete(id);
       this.runningInits.delete(id);
       await destroySandbox(ctx, id);
+      this.sandboxRuntimes.delete(id);
     });
   }
 
@@ -294,13 +363,13 @@ export class LocalProvider implements Provider {
     const known = this.runningInits.get(id);
     if (known && stillRunning(known)) return;
     this.runningInits.delete(id);
-    const state = await ctx.runtime.state(containerIdOf(id));
+    await requireSpec(ctx, id); // SandboxMissingError when there is nothing at all
+    const state = await (await this.runtimeOf(ctx, id)).state(containerIdOf(id));
     if (state?.status === 'running') {
       const startTime = processStartTime(state.pid);
       if (startTime) this.runningInits.set(id, { pid: state.pid, startTime });
       return;
     }
-    await requireSpec(ctx, id); // SandboxMissingError when there is nothing at all
     throw new SandboxNotRunningError(id);
   }
 
@@ -313,15 +382,35 @@ export class LocalProvider implements Provider {
     return start;
   }
 
-  private execTarget(ctx: LocalContext, id: string): ExecTarget {
+  private async execTarget(ctx: LocalContext, id: string): Promise<ExecTarget> {
     const p = ctx.paths.sandbox(id);
-    return {
-      argv: (processFile, pidFile) => ctx.runtime.execArgv(containerIdOf(id), processFile, pidFile),
+    const runtime = await this.runtimeOf(ctx, id);
+    const cid = containerIdOf(id);
+    const target: ExecTarget = {
+      argv: (processFile, pidFile) => runtime.execArgv(cid, processFile, pidFile),
       pids: () => sandboxPids(id),
       execDir: p.execDir,
       agentSocket: AGENT_ENABLED ? p.agentSocket : undefined,
       onAgentMissing: () => this.relaunchAgent(ctx, id),
     };
+    if (runtime instanceof GvisorRuntime) {
+      // The command runs in gVisor's kernel: its process group is signalled from inside.
+      target.killRuntimeExec = async (leader, pidFile) => {
+        const inside = Number((await readFile(internalPidFile(pidFile), 'utf8').catch(() => '')).trim());
+        await runtime.signalGroupInside(cid, inside, 'KILL');
+        try {
+          process.kill(-leader, 'SIGKILL');
+        } catch {
+          /* runsc exec already ended */
+        }
+      };
+      // The pid file names the runsc process holding the terminal (see terminal.ts).
+      target.ownsTerminalPid = async (pid, pidFile) => {
+        const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
+        return argv[0] === runtime.binary && argv.includes(pidFile);
+      };
+    }
+    return target;
   }
 
   /**
@@ -336,7 +425,7 @@ export class LocalProvider implements Provider {
       const spec = await requireSpec(ctx, id);
       const p = ctx.paths.sandbox(id);
       if (!(await isMounted(p.rootfs)) || !(await lstat(p.agentDir).catch(() => undefined))) return; // booted without the agent's mount
-      await launchAgent(ctx, p, envList(baseEnv(spec.hostname), {}));
+      await launchAgent(await this.runtimeOf(ctx, id), p, envList(baseEnv(spec.hostname), {}));
     })().catch(() => undefined);
   }
 
@@ -359,7 +448,7 @@ export class LocalProvider implements Provider {
   private async run(ctx: LocalContext, id: string, args: string[], opts: Omit<ExecOptions, 'stdin'> & { stdin?: Uint8Array | string }): Promise<ExecResult> {
     await this.requireRunning(ctx, id);
     const proc = await this.processFor(ctx, id, args, opts);
-    return runExec(this.execTarget(ctx, id), proc, opts);
+    return runExec(await this.execTarget(ctx, id), proc, opts);
   }
 
   async exec(id: string, command: string, opts: ExecOptions = {}): Promise<ExecResult> {
@@ -376,14 +465,14 @@ export class LocalProvider implements Provider {
     const ctx = await this.context();
     await this.requireRunning(ctx, id);
     const proc = await this.processFor(ctx, id, ['/bin/sh', '-c', command], opts);
-    return streamExec(this.execTarget(ctx, id), proc, handlers, opts);
+    return streamExec(await this.execTarget(ctx, id), proc, handlers, opts);
   }
 
   async terminalCommand(id: string, opts: TerminalOptions): Promise<TerminalCommand> {
     const ctx = await this.context();
     await this.requireRunning(ctx, id);
     const proc = await this.processFor(ctx, id, LOGIN_SHELL, { cwd: opts.cwd, env: { TERM: 'xterm-256color', ...opts.env } });
-    return terminalCommand(this.execTarget(ctx, id), proc, opts);
+    return terminalCommand(await this.execTarget(ctx, id), proc, opts);
   }
 
   private async fileRoots(ctx: LocalContext, id: string) {
@@ -412,6 +501,10 @@ export class LocalProvider implements Provider {
   async setHostname(id: string, hostname: string): Promise<void> {
     const ctx = await this.context();
     assertValidId(id);
+    if ((await this.runtimeOf(ctx, id)) instanceof GvisorRuntime) {
+      // Setting the hostname of a running gVisor kernel needs CAP_SYS_ADMIN inside it; the warm pool (the only caller) holds standard sandboxes only.
+      throw new UnsupportedCapabilityError('local', 'renaming a gVisor sandbox', 'its hostname is fixed at create; the warm pool serves standard sandboxes only');
+    }
     this.hostnames.delete(id);
     try {
       await this.serialized(id, () =>

@@ -11,9 +11,13 @@ import { chown, lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/pr
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { CreateSpec, FileToWrite, StartSpec, VolumeMount } from '../provider/types';
-import { PathEscapeError, ProviderError, SandboxMissingError } from '../provider/errors';
+import { PathEscapeError, ProviderError, SandboxMissingError, UnsupportedCapabilityError } from '../provider/errors';
 import type { LocalContext } from './context';
-import { canLimitSwap } from './context';
+import { canLimitSwap, runtimeFor } from './context';
+import type { SandboxRuntime } from './oci-runtime';
+import { GvisorRuntime } from './gvisor/runsc';
+import type { GvisorPlatform } from './gvisor/platform';
+import { statxCompatMounts } from './gvisor/statx-compat';
 import { removeSandboxCgroups, sandboxPids } from './cgroups';
 import { baseEnv, envList, sandboxConfig, SANDBOX_UID_BASE, DEFAULT_CAPABILITIES } from './oci-config';
 import { createDiskImage, detachLoopsUnder, mountDisk, unmountDisk } from './disk';
@@ -75,20 +79,28 @@ async function isLegacyLayout(p: SandboxPaths): Promise<boolean> {
   return !(await exists(p.diskImage)) && (await exists(p.upper(false)));
 }
 
-export async function createSandbox(ctx: LocalContext, spec: CreateSpec): Promise<void> {
+/** `gvisorPlatform`: where a gVisor sandbox will run (the caller has checked gVisor works here). */
+export async function createSandbox(ctx: LocalContext, spec: CreateSpec, gvisorPlatform?: GvisorPlatform): Promise<void> {
   assertValidId(spec.id);
   assertValidHostname(spec.hostname);
   assertResources(spec);
+  const isolation = spec.isolation ?? 'standard';
   const p = ctx.paths.sandbox(spec.id);
   // Throws UnknownBaseError for a base nobody knows; builds a known one once.
   if (!(await ctx.images.isReady(spec.base))) await ctx.images.ensure(spec.base);
-  if (!(await readSpec(p))) {
+  const existing = await readSpec(p);
+  if (existing && (existing.isolation ?? 'standard') !== isolation) {
+    throw new ProviderError(`sandbox ${spec.id} already exists with isolation ${existing.isolation ?? 'standard'}; the level cannot change`);
+  }
+  if (!existing) {
     await mkdir(p.dir, { recursive: true, mode: 0o700 });
     const saved: SavedSpec = {
       id: spec.id,
       hostname: spec.hostname,
       base: spec.base,
       resources: { ...spec.resources },
+      isolation,
+      ...(isolation === 'gvisor' ? { platform: gvisorPlatform ?? 'ptrace' } : {}),
       createdAt: new Date().toISOString(),
     };
     await writeJsonAtomic(p.spec, saved);
@@ -151,9 +163,24 @@ export async function saveStartSpec(ctx: LocalContext, id: string, spec: StartSp
  * Brings a stopped sandbox up: overlay, bundle, `create`, network into the new
  * netns, `start`. On failure everything started here is torn down again.
  */
+/** Refuses what a gVisor sandbox cannot do before anything is made (see README, capability × isolation). */
+export function assertGvisorCanStart(id: string, start: SavedStart): void {
+  if (start.volumes.length > 0) {
+    throw new UnsupportedCapabilityError(
+      'local',
+      'volumes in gVisor sandboxes',
+      `sandbox ${id} is isolated with gVisor, and runsc 20221219 rejects the idmapped bind mounts volumes need ("unknown mount option idmap"); ` +
+        'without them a volume would be read-only and owned by nobody inside. Remove its volumes, or use a standard sandbox for volumes',
+    );
+  }
+}
+
 export async function bootSandbox(ctx: LocalContext, spec: SavedSpec, start: SavedStart): Promise<number> {
   const p = ctx.paths.sandbox(spec.id);
   const cid = containerIdOf(spec.id);
+  const runtime = runtimeFor(ctx, spec.id, spec);
+  const gvisor = runtime instanceof GvisorRuntime;
+  if (gvisor) assertGvisorCanStart(spec.id, start);
   try {
     if (!(await ctx.images.isReady(spec.base))) await ctx.images.ensure(spec.base);
     for (const v of start.volumes) {
@@ -161,7 +188,7 @@ export async function bootSandbox(ctx: LocalContext, spec: SavedSpec, start: Sav
       if (!st?.isDirectory()) throw new ProviderError(`volume host path ${v.hostPath} is not a directory`);
     }
     await mountOverlay(await prepareLayers(ctx, p, spec));
-    const agentMounts = await prepareAgent(p);
+    const agentMounts = [...(await prepareAgent(p)), ...(gvisor ? await statxCompatMounts() : [])];
     const config = sandboxConfig({
       id: spec.id,
       hostname: spec.hostname,
@@ -178,13 +205,13 @@ export async function bootSandbox(ctx: LocalContext, spec: SavedSpec, start: Sav
     await writeFile(p.config, JSON.stringify(config), { mode: 0o600 });
     const pidFile = join(p.dir, 'init.pid');
     await rm(pidFile, { force: true });
-    await ctx.runtime.create(cid, p.dir, p.runtimeLog, pidFile);
+    await runtime.create(cid, p.dir, p.runtimeLog, pidFile);
     const initPid = Number((await readFile(pidFile, 'utf8')).trim());
     await ctx.hostNetworkReady();
     await ctx.networks.attach(spec.id, initPid);
-    await ctx.runtime.start(cid);
+    await runtime.start(cid, initPid);
     // Best effort: without the agent (a base without perl…) exec falls back to the runtime's exec.
-    await launchAgent(ctx, p, envList(baseEnv(spec.hostname), {})).catch(() => undefined);
+    await launchAgent(runtime, p, envList(baseEnv(spec.hostname), {})).catch(() => undefined);
     return initPid;
   } catch (err) {
     await teardown(ctx, spec.id, 0).catch(() => undefined);
@@ -196,13 +223,35 @@ export async function bootSandbox(ctx: LocalContext, spec: SavedSpec, start: Sav
  * Ends every process of the sandbox and removes its running host objects
  * (container, network, mounts, cgroups); the sandbox's files stay. Idempotent.
  */
-export async function teardown(ctx: LocalContext, id: string, graceMs = STOP_GRACE_MS): Promise<void> {
+/** The runtimes that may hold a container of `id`: its own, or every one when its spec is unreadable. */
+async function runtimesHolding(ctx: LocalContext, id: string): Promise<SandboxRuntime[]> {
+  const spec = await readSpec(ctx.paths.sandbox(id)).catch(() => undefined);
+  if (spec) {
+    try {
+      return [runtimeFor(ctx, id, spec)];
+    } catch {
+      return []; // its runtime is gone (runsc uninstalled): the cgroup sweep below ends what is left
+    }
+  }
+  const gvisor = ctx.gvisor('ptrace');
+  return gvisor ? [ctx.runtime, gvisor] : [ctx.runtime];
+}
+
+/**
+ * TERM to every process but the init (the init exiting would make the kernel SIGKILL the
+ * rest at once, leaving them no time to clean up), then KILL to all after `graceMs`.
+ */
+async function endProcesses(runtime: SandboxRuntime, id: string, initPid: number, graceMs: number): Promise<void> {
   const cid = containerIdOf(id);
-  const state = await ctx.runtime.state(cid);
-  if (state?.status === 'running' || state?.status === 'paused') {
-    // TERM goes to every process but the init: the init exiting would make the
-    // kernel SIGKILL the rest at once, leaving them no time to clean up.
-    const others = async () => (await sandboxPids(id)).filter((pid) => pid !== state.pid);
+  if (runtime instanceof GvisorRuntime) {
+    // The sandbox's processes live in gVisor's kernel: the host's cgroup only holds gVisor itself.
+    if (graceMs > 0) {
+      await runtime.signalAllButInit(cid, 'TERM');
+      const deadline = Date.now() + graceMs;
+      while ((await runtime.pidsInside(cid)).length > 1 && Date.now() < deadline) await sleep(100);
+    }
+  } else {
+    const others = async () => (await sandboxPids(id)).filter((pid) => pid !== initPid);
     let left = await others();
     for (const pid of left) signal(pid, 'SIGTERM');
     const deadline = Date.now() + graceMs;
@@ -210,9 +259,17 @@ export async function teardown(ctx: LocalContext, id: string, graceMs = STOP_GRA
       await sleep(20);
       left = await others();
     }
-    await ctx.runtime.kill(cid, 'KILL', true);
   }
-  if (state) await ctx.runtime.delete(cid, true);
+  await runtime.kill(cid, 'KILL', true);
+}
+
+export async function teardown(ctx: LocalContext, id: string, graceMs = STOP_GRACE_MS): Promise<void> {
+  const cid = containerIdOf(id);
+  for (const runtime of await runtimesHolding(ctx, id)) {
+    const state = await runtime.state(cid);
+    if (state?.status === 'running' || state?.status === 'paused') await endProcesses(runtime, id, state.pid, graceMs);
+    if (state) await runtime.delete(cid, true);
+  }
   await ctx.networks.detach(id);
   await removeMountPoint(ctx.paths.sandbox(id).rootfs);
   await unmountDisk(ctx.paths.sandbox(id).diskMount, ctx.paths.sandbox(id).diskImage);

@@ -16,6 +16,25 @@ import type { CgroupMode } from './cgroups';
 
 export type RuntimeName = 'crun' | 'runc';
 
+/**
+ * What the local provider needs from the program that runs a sandbox's bundle: crun/runc
+ * (OciRuntime, the `standard` level) or runsc (GvisorRuntime, the `gvisor` level).
+ */
+export interface SandboxRuntime {
+  readonly name: RuntimeName | 'runsc';
+  readonly binary: string;
+  readonly root: string;
+  create(containerId: string, bundle: string, logFile: string, pidFile: string): Promise<void>;
+  /** `initPid`: the host pid `create` wrote, whose namespaces the host has just configured. */
+  start(containerId: string, initPid: number): Promise<void>;
+  state(containerId: string): Promise<ContainerState | undefined>;
+  list(): Promise<ContainerState[]>;
+  kill(containerId: string, signal: 'TERM' | 'KILL', all?: boolean): Promise<void>;
+  delete(containerId: string, force?: boolean): Promise<void>;
+  execDetached(containerId: string, processFile: string): Promise<void>;
+  execArgv(containerId: string, processFile: string, pidFile: string): { file: string; args: string[] };
+}
+
 export type ContainerStatus = 'creating' | 'created' | 'running' | 'stopped' | 'paused';
 
 export interface ContainerState {
@@ -51,7 +70,7 @@ const HIDE_UNIFIED = 'umount /sys/fs/cgroup/unified 2>/dev/null; exec "$0" "$@"'
 
 const MISSING = /does not exist|No such file or directory|not found/i;
 
-export class OciRuntime {
+export class OciRuntime implements SandboxRuntime {
   readonly name: RuntimeName;
   readonly binary: string;
   readonly root: string;
@@ -99,7 +118,7 @@ export class OciRuntime {
     }
   }
 
-  async start(containerId: string): Promise<void> {
+  async start(containerId: string, _initPid?: number): Promise<void> {
     const result = await this.run(['start', containerId]);
     if (result.code !== 0) throw new CommandError(`${this.name} start ${containerId}`, result);
   }

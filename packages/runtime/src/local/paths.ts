@@ -4,6 +4,7 @@
  *
  *   <stateDir>/driver.lock              pid + start time of the process driving this dir
  *   <stateDir>/oci/                     crun/runc --root: only this provider's containers
+ *   <stateDir>/oci-gvisor/              runsc --root: its gVisor sandboxes (isolation `gvisor`)
  *   <stateDir>/sandboxes/<id>/spec.json CreateSpec, written BEFORE any host object exists
  *   <stateDir>/sandboxes/<id>/start.json  last StartSpec (env, volumes) reused by a bare start()
  *   <stateDir>/sandboxes/<id>/disk.img  the sandbox's disk: sparse ext4 image of its diskGiB (see disk.ts)
@@ -94,6 +95,10 @@ export class StatePaths {
   constructor(readonly stateDir: string) {}
   get lock() { return join(this.stateDir, 'driver.lock'); }
   get ociRoot() { return join(this.stateDir, 'oci'); }
+  /** runsc --root of the gVisor sandboxes (its state files differ from crun's). */
+  get gvisorRoot() { return join(this.stateDir, 'oci-gvisor'); }
+  /** runsc --root of the one-shot probe sandbox (isolationLevels). */
+  get gvisorProbeRoot() { return join(this.stateDir, 'oci-gvisor-probe'); }
   get sandboxes() { return join(this.stateDir, 'sandboxes'); }
   get trash() { return join(this.stateDir, 'trash'); }
   sandbox(id: string): SandboxPaths {

@@ -9,7 +9,7 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ObservedSandbox } from '../provider/types';
-import type { LocalContext } from './context';
+import { runtimeFor, type LocalContext } from './context';
 import { killSessionTree } from './exec';
 import { destroySandbox, emptyTrashEntry, teardown } from './lifecycle';
 import { unmountAll } from './overlay';
@@ -17,6 +17,13 @@ import { CGROUP_PARENT, containerIdOf, sandboxIdOfContainer } from './paths';
 import { sandboxPids } from './cgroups';
 import { readSpec, sandboxDirIds } from './store';
 import type { ContainerState } from './oci-runtime';
+
+/** Containers of every runtime this provider drives (crun/runc, and runsc when installed). */
+async function allContainers(ctx: LocalContext): Promise<ContainerState[]> {
+  const gvisor = ctx.gvisor('ptrace'); // listing reads runsc's state files: the platform does not matter
+  const [standard, isolated] = await Promise.all([ctx.runtime.list(), gvisor ? gvisor.list() : Promise.resolve([])]);
+  return [...standard, ...isolated];
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -81,7 +88,7 @@ export async function reconcile(ctx: LocalContext): Promise<void> {
   for (const entry of await readdir(ctx.paths.trash).catch(() => [])) {
     await emptyTrashEntry(join(ctx.paths.trash, entry));
   }
-  const containers = await ctx.runtime.list();
+  const containers = await allContainers(ctx);
   const running = new Set<string>();
   for (const c of containers) {
     const id = sandboxIdOfContainer(c.id);
@@ -132,14 +139,15 @@ function observed(id: string, container: ContainerState | undefined, hasSpec: bo
 
 /** `known`: the container's state when the caller already knows it (saves the runtime's `state` spawn). */
 export async function observeOne(ctx: LocalContext, id: string, known?: ContainerState): Promise<ObservedSandbox> {
-  const [spec, container] = await Promise.all([readSpec(ctx.paths.sandbox(id)).catch(() => undefined), known ?? ctx.runtime.state(containerIdOf(id))]);
+  const spec = await readSpec(ctx.paths.sandbox(id)).catch(() => undefined);
+  const container = known ?? (await (spec ? runtimeFor(ctx, id, spec) : ctx.runtime).state(containerIdOf(id)));
   const address = container?.status === 'running' ? (await ctx.networks.addressOf(id))?.sandboxIp : undefined;
   return observed(id, container, spec !== undefined, address);
 }
 
 export async function observeAll(ctx: LocalContext): Promise<ObservedSandbox[]> {
   const containers = new Map<string, ContainerState>();
-  for (const c of await ctx.runtime.list()) {
+  for (const c of await allContainers(ctx)) {
     const id = sandboxIdOfContainer(c.id);
     if (id) containers.set(id, c);
   }

@@ -9,9 +9,12 @@ import { dirname } from 'node:path';
 import type { CreateSpec, VolumeMount } from '../provider/types';
 import type { SandboxPaths, StatePaths } from './paths';
 import type { OciMount } from './oci-config';
+import type { GvisorPlatform } from './gvisor/platform';
 
 export interface SavedSpec extends CreateSpec {
   createdAt: string;
+  /** gVisor sandboxes: the platform chosen at create, used for every later call. */
+  platform?: GvisorPlatform;
 }
 
 /** The parts of a StartSpec that shape every later start (files and repo are one-shot). */

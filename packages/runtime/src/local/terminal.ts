@@ -12,6 +12,11 @@
  * Ending: when the host PTY goes away, crun exits and closes the inner PTY's master, which
  * hangs up the shell (SIGHUP to its session), as closing an SSH connection does. A shell that
  * ignores the hangup is killed after a grace period.
+ *
+ * gVisor (runsc exec): runsc hands the host PTY itself to gVisor's kernel as the shell's
+ * terminal, so there is no inner PTY. The pid file then names the runsc process, whose fd 0
+ * is that host PTY: the same `stty -F` resizes it, and gVisor delivers the SIGWINCH. `tty`
+ * inside answers "not a tty" (the terminal is a host file, not one of the sandbox's devpts).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
@@ -75,7 +80,8 @@ export async function terminalCommand(target: ExecTarget, process_: OciProcess, 
     const deadline = Date.now() + waitMs;
     while (!shell) {
       const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
-      if (pid > 0 && (await target.pids()).includes(pid)) {
+      const owned = pid > 0 && (target.ownsTerminalPid ? await target.ownsTerminalPid(pid, pidFile) : (await target.pids()).includes(pid));
+      if (owned) {
         const startTime = await startTimeOf(pid);
         if (startTime) shell = { pid, startTime };
       }
@@ -105,7 +111,7 @@ export async function terminalCommand(target: ExecTarget, process_: OciProcess, 
       if (disposed) return;
       disposed = true;
       const found = await findShell(0);
-      await Promise.all([rm(processFile, { force: true }), rm(pidFile, { force: true })]);
+      await Promise.all([processFile, pidFile, `${pidFile}.internal`].map((f) => rm(f, { force: true })));
       if (!found) return;
       const deadline = Date.now() + HANGUP_GRACE_MS;
       while ((await isAlive(found)) && Date.now() < deadline) await sleep(50);

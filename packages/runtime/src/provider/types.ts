@@ -19,6 +19,22 @@ export interface Resources {
   pids: number;
 }
 
+/**
+ * How the sandbox is isolated from the host kernel. `standard`: namespaces, capabilities,
+ * seccomp and cgroups on the host kernel (crun/runc). `gvisor`: the same bundle run by gVisor's
+ * `runsc`, whose user-space kernel answers the sandbox's syscalls, a second boundary.
+ */
+export type IsolationLevel = 'standard' | 'gvisor';
+export const ISOLATION_LEVELS: readonly IsolationLevel[] = ['standard', 'gvisor'];
+
+/** Whether a provider can run sandboxes at an isolation level on this host, and if not, why. */
+export interface IsolationSupport {
+  level: IsolationLevel;
+  available: boolean;
+  /** What runs it (e.g. `runsc 0.0~20221219.0, platform ptrace`) or why it cannot run. */
+  detail: string;
+}
+
 export interface CreateSpec {
   /** Stable id chosen by the caller (the server's `sbx_…` id). Used to name host objects. */
   id: string;
@@ -27,6 +43,8 @@ export interface CreateSpec {
   /** Base image / template name, e.g. `debian`. Must be prepared (see `prepareBase`). */
   base: string;
   resources: Resources;
+  /** Default `standard`. Fixed for the sandbox's life: every later operation uses the same runtime. */
+  isolation?: IsolationLevel;
 }
 
 export interface FileToWrite {
@@ -165,6 +183,11 @@ export interface Provider {
 
   /** Checks the host can run this provider; resolves with a reason when it cannot. */
   probe(): Promise<{ available: boolean; reason?: string }>;
+  /**
+   * The isolation levels this provider can run here. Optional: a provider without it runs
+   * `standard` only, and `create` with another level throws UnsupportedCapabilityError.
+   */
+  isolationLevels?(): Promise<IsolationSupport[]>;
   /** Bases this provider knows, built or not. */
   listBases(): Promise<BaseInfo[]>;
   /** Builds (once) and caches a base. Idempotent and safe to call concurrently. */

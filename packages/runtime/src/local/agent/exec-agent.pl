@@ -21,15 +21,20 @@ my $SYS_SETSID = $Config::Config{archname} =~ /aarch64/ ? 157 : 112;
 sub setsid_now { return syscall($SYS_SETSID); }
 use Fcntl qw(F_GETFL F_SETFL O_NONBLOCK);
 
-my $path = shift @ARGV or die "usage: exec-agent.pl SOCKET\n";
+my $path = shift @ARGV or die "usage: exec-agent.pl SOCKET [--in-place]\n";
+# --in-place (gVisor): bind at the final path. gVisor's kernel may create a socket on the host
+# dir but not rename one; the host empties the dir before it starts the agent there.
+my $in_place = (shift(@ARGV) // '') eq '--in-place';
 $0 = 'pocketenv-exec-agent';
-my $tmp = "$path.$$";
-unlink $tmp;
+my $tmp = $in_place ? $path : "$path.$$";
+unlink $tmp unless $in_place;
 socket(my $server, AF_UNIX, SOCK_STREAM, 0) or die "socket: $!\n";
 bind($server, pack_sockaddr_un($tmp)) or die "bind: $!\n";
 chmod 0600, $tmp;
 listen($server, 512) or die "listen: $!\n";
-rename($tmp, $path) or die "rename: $!\n"; # atomic: the host never sees a half-made socket
+if (!$in_place) {
+  rename($tmp, $path) or die "rename: $!\n"; # atomic: the host never sees a half-made socket
+}
 open(STDIN, '<', '/dev/null');
 open(STDOUT, '>', '/dev/null');
 open(STDERR, '>', '/dev/null');

@@ -8,35 +8,40 @@
  * `crun exec` stays the fallback whenever the agent does not answer.
  */
 import { chown, lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LocalContext } from '../context';
+import type { SandboxRuntime } from '../oci-runtime';
 import { processSpec, SANDBOX_UID_BASE, type OciMount } from '../oci-config';
 import { AGENT_DIR_BASE, containerIdOf, type SandboxPaths } from '../paths';
 
 /** Inside the sandbox: the socket dir (a bind mount of SandboxPaths.agentDir) and the script. */
 const AGENT_DIR_IN_SANDBOX = '/dev/pocketenv';
 const AGENT_SCRIPT_IN_SANDBOX = '/dev/pocketenv-agent.pl';
-/** On the host, outside any state dir so the sandbox's user namespace can traverse to it. */
-const HOST_SCRIPT = '/run/pocketenv/exec-agent.pl';
+/**
+ * On the host, outside any state dir so the sandbox's user namespace can traverse to it. Named
+ * by content: servers of different versions on one host each mount their own script.
+ */
+const HOST_SCRIPT_DIR = '/run/pocketenv';
 const PERL = '/usr/bin/perl';
 /** How long boot waits for the agent's socket; after that, exec falls back until it shows up. */
 // Generous: under load perl can take seconds to start, and the fallback exec is slower anyway.
 const AGENT_READY_TIMEOUT_MS = 5000;
 
-let scriptReady: Promise<void> | undefined;
+let scriptReady: Promise<string> | undefined;
 
-/** Installs the agent script where sandboxes bind-mount it from (root-owned, read-only to them). */
-function ensureScript(): Promise<void> {
+/** Installs the agent script where sandboxes bind-mount it from (root-owned, read-only to them); returns its path. */
+function ensureScript(): Promise<string> {
   scriptReady ??= (async () => {
     const source = await readFile(fileURLToPath(new URL('./exec-agent.pl', import.meta.url)));
-    const current = await readFile(HOST_SCRIPT).catch(() => undefined);
-    if (current?.equals(source)) return;
+    const hostScript = join(HOST_SCRIPT_DIR, `exec-agent-${createHash('sha256').update(source).digest('hex').slice(0, 16)}.pl`);
+    const current = await readFile(hostScript).catch(() => undefined);
+    if (current?.equals(source)) return hostScript;
     await mkdir(AGENT_DIR_BASE, { recursive: true, mode: 0o711 });
-    const tmp = `${HOST_SCRIPT}.${randomBytes(4).toString('hex')}`;
+    const tmp = `${hostScript}.${randomBytes(4).toString('hex')}`;
     await writeFile(tmp, source, { mode: 0o644 });
-    await rename(tmp, HOST_SCRIPT);
+    await rename(tmp, hostScript);
+    return hostScript;
   })().catch((err: unknown) => {
     scriptReady = undefined;
     throw err;
@@ -46,13 +51,13 @@ function ensureScript(): Promise<void> {
 
 /** The socket dir (owned by the sandbox's root, so the agent can bind in it) and the script. */
 export async function prepareAgent(p: SandboxPaths): Promise<OciMount[]> {
-  await ensureScript();
+  const hostScript = await ensureScript();
   await rm(p.agentDir, { recursive: true, force: true });
   await mkdir(p.agentDir, { recursive: true, mode: 0o700 });
   await chown(p.agentDir, SANDBOX_UID_BASE, SANDBOX_UID_BASE);
   return [
     { destination: AGENT_DIR_IN_SANDBOX, type: 'bind', source: p.agentDir, options: ['bind', 'rw', 'nosuid', 'nodev', 'noexec'] },
-    { destination: AGENT_SCRIPT_IN_SANDBOX, type: 'bind', source: HOST_SCRIPT, options: ['bind', 'ro', 'nosuid', 'nodev'] },
+    { destination: AGENT_SCRIPT_IN_SANDBOX, type: 'bind', source: hostScript, options: ['bind', 'ro', 'nosuid', 'nodev'] },
   ];
 }
 
@@ -60,13 +65,18 @@ export async function prepareAgent(p: SandboxPaths): Promise<OciMount[]> {
  * Starts the agent in a running sandbox (returns once the runtime started it; the socket
  * appears a few ms later). `env` is the sandbox's base env; each command brings its own.
  */
-export async function launchAgent(ctx: LocalContext, p: SandboxPaths, env: string[]): Promise<void> {
+export async function launchAgent(runtime: SandboxRuntime, p: SandboxPaths, env: string[]): Promise<void> {
   await mkdir(p.execDir, { recursive: true, mode: 0o700 });
   const processFile = join(p.execDir, `agent-${randomBytes(4).toString('hex')}.json`);
   const socket = `${AGENT_DIR_IN_SANDBOX}/agent.sock`;
-  await writeFile(processFile, JSON.stringify(processSpec([PERL, AGENT_SCRIPT_IN_SANDBOX, socket], env, '/')), { mode: 0o600 });
+  // gVisor lets the sandbox create a socket on the host dir but not rename or unlink one, so
+  // there the agent binds at the final path, and a stale socket is removed from the host first.
+  const inPlace = runtime.name === 'runsc';
+  if (inPlace) await rm(p.agentSocket, { force: true });
+  const args = [PERL, AGENT_SCRIPT_IN_SANDBOX, socket, ...(inPlace ? ['--in-place'] : [])];
+  await writeFile(processFile, JSON.stringify(processSpec(args, env, '/')), { mode: 0o600 });
   try {
-    await ctx.runtime.execDetached(containerIdOf(p.id), processFile);
+    await runtime.execDetached(containerIdOf(p.id), processFile);
   } finally {
     await rm(processFile, { force: true });
   }
