@@ -3,7 +3,7 @@
  * The Provider contract, its conformance suite, and the providers.
  */
 export * from './provider/index';
-export { LocalProvider, type LocalProviderOptions } from './local/index';
+export { LocalProvider, parseGvisorPlatform, type LocalProviderOptions } from './local/index';
 export { BaseImages, UID_BASE, UID_COUNT } from './local/images/index';
 export { setupLocalHost, defaultImageDir, DEFAULT_BASES } from './local/setup';
 export { checkHost, assertHostReady } from './local/host-check';

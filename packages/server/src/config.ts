@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Provider } from '@pocketenv/runtime';
 import { parseDuration } from './durations';
 import { resolvePreviewConfig, type PreviewConfig } from './ports/preview-config';
+import { resolveIsolationConfig, type IsolationConfig } from './sandboxes/isolation';
 
 export { parseDuration } from './durations';
 
@@ -44,6 +45,10 @@ export interface ServerConfig {
   didHost: string;
   /** How previews are addressed and how long the proxy waits for apps (POCKETENV_PREVIEW_*). */
   preview: PreviewConfig;
+  /** Isolation levels allowed and the default (POCKETENV_ISOLATION_ALLOWED / _DEFAULT). */
+  isolation: IsolationConfig;
+  /** POCKETENV_GVISOR_PLATFORM for the default local provider (auto, ptrace, kvm, systrap). */
+  gvisorPlatform: string;
 }
 
 export const DEFAULT_PORT = 8789;
@@ -73,6 +78,8 @@ export function resolveConfig(opts: ServerOptions = {}): ServerConfig {
     jsonLimitBytes: JSON_LIMIT_BYTES,
     didHost: env.POCKETENV_DID_HOST || 'localhost',
     preview: resolvePreviewConfig(env),
+    isolation: resolveIsolationConfig(env),
+    gvisorPlatform: env.POCKETENV_GVISOR_PLATFORM || 'auto',
   };
 }
 

@@ -7,6 +7,7 @@ import type { Logger } from './log';
 import type { Orchestrator } from './sandboxes/orchestrator';
 import type { ProviderRegistry } from './sandboxes/providers';
 import type { SandboxRepository } from './sandboxes/repository';
+import type { IsolationPolicy } from './sandboxes/isolation';
 
 export interface AppContext {
   config: ServerConfig;
@@ -18,4 +19,5 @@ export interface AppContext {
   providers: ProviderRegistry;
   orchestrator: Orchestrator;
   keys: BoxKeyPair;
+  isolation: IsolationPolicy;
 }

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { LocalProvider, type Provider } from '@pocketenv/runtime';
+import { LocalProvider, parseGvisorPlatform, type Provider } from '@pocketenv/runtime';
 import { createApp, type InFlight } from './app';
 import { resolveConfig, type ServerConfig, type ServerOptions } from './config';
 import type { AppContext } from './context';
@@ -23,6 +23,7 @@ import { IdleReaper } from './sandboxes/reaper';
 import { resolveLimits, SandboxQuotas } from './limits/index';
 import { reconcile } from './sandboxes/reconcile';
 import { SandboxRepository } from './sandboxes/repository';
+import { IsolationPolicy } from './sandboxes/isolation';
 import { SERVER_VERSION } from './version';
 
 export interface RunningServer {
@@ -37,7 +38,12 @@ export interface RunningServer {
 const SHUTDOWN_GRACE_MS = 30_000;
 
 export function defaultProviders(config: ServerConfig): Provider[] {
-  return [new LocalProvider({ stateDir: path.join(config.dataDir, 'runtime', 'local') })];
+  return [
+    new LocalProvider({
+      stateDir: path.join(config.dataDir, 'runtime', 'local'),
+      gvisorPlatform: parseGvisorPlatform(config.gvisorPlatform, 'POCKETENV_GVISOR_PLATFORM'),
+    }),
+  ];
 }
 
 /** Starts the server and also hands back its context (for `testing.ts`; not exported from the package root). */
@@ -54,9 +60,12 @@ export async function launch(opts: ServerOptions = {}): Promise<{ server: Runnin
     const ownerToken = await bootstrapOwner(actors, config.dataDir, log);
     const providers = new ProviderRegistry(opts.providers ?? defaultProviders(config));
     const sandboxes = new SandboxRepository(db);
-    const orchestrator = new Orchestrator(sandboxes, providers, log);
+    const isolation = new IsolationPolicy(config.isolation);
+    // A level every sandbox must use has to work here: refuse to start rather than fail each create.
+    await isolation.assertRequiredLevelsWork(providers.all());
+    const orchestrator = new Orchestrator(sandboxes, providers, log, isolation);
     orchestrator.setAdmission(new SandboxQuotas(sandboxes, resolveLimits()));
-    const ctx: AppContext = { config, version: SERVER_VERSION, log, db, actors, sandboxes, providers, orchestrator, keys };
+    const ctx: AppContext = { config, version: SERVER_VERSION, log, db, actors, sandboxes, providers, orchestrator, keys, isolation };
 
     for (const feature of features) if (feature.hook) orchestrator.use(feature.hook(ctx));
     await reconcile(sandboxes, providers, orchestrator, log);

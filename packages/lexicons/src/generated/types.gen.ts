@@ -222,6 +222,8 @@ export namespace SandboxCreateSandbox {
     readme?: string;
     /** Never stop this sandbox for being idle. */
     keepAlive?: boolean;
+    /** Our addition. How the sandbox is isolated from the host kernel: 'standard' (namespaces, seccomp, cgroups) or 'gvisor' (gVisor's user-space kernel as a second boundary). Default: the server's POCKETENV_ISOLATION_DEFAULT. A free string, not an enum: the server answers 400 naming the levels, and naming POCKETENV_ISOLATION_ALLOWED when the level is not allowed here. Fixed for the sandbox's life. */
+    isolation?: string;
     /** Variables to attach (as io.pocketenv.variable.addVariable would). */
     envs?: SandboxDefs.EnvVar[];
     /** Secrets to attach, values sealed (as io.pocketenv.secret.addSecret would). */
@@ -306,6 +308,8 @@ export namespace SandboxDefs {
     error?: string;
     /** When true the server never stops it for being idle. */
     keepAlive?: boolean;
+    /** Our addition. 'standard' or 'gvisor' (see createSandbox.isolation). */
+    isolation?: string;
     startedAt?: string;
     createdAt: string;
   }
@@ -793,6 +797,8 @@ export namespace ServerDescribeServer {
     /** Names accepted as createSandbox.base. */
     bases: string[];
     baseDetails?: BaseInfo[];
+    /** Our addition. The isolation levels of createSandbox.isolation: whether this host can run each, whether the operator allows it, and which is the default. */
+    isolationLevels?: IsolationLevelInfo[];
   }
   /** Error names this method declares, besides the generic ones (InvalidRequest, AuthenticationRequired, …). */
   export type ErrorName = never;
@@ -811,6 +817,18 @@ export namespace ServerDescribeServer {
     ready: boolean;
     /** How many sandboxes were created from this base. */
     installs?: number;
+  }
+
+  export interface IsolationLevelInfo {
+    name: string;
+    /** The host can run it (for gvisor: runsc started a probe sandbox here). */
+    available: boolean;
+    /** The operator allows it (POCKETENV_ISOLATION_ALLOWED). */
+    allowed: boolean;
+    /** Used when createSandbox gives no isolation (POCKETENV_ISOLATION_DEFAULT). */
+    default: boolean;
+    /** What runs it (runtime, gVisor platform) or why it cannot run here. */
+    detail?: string;
   }
 }
 

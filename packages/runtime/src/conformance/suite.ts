@@ -21,7 +21,7 @@ import {
   UnknownBaseError,
   UnsupportedCapabilityError,
 } from '../provider/errors';
-import type { Capability, CreateSpec, Provider, Resources } from '../provider/types';
+import type { Capability, CreateSpec, IsolationLevel, Provider, Resources } from '../provider/types';
 
 export interface GitRepoFixture {
   /** URL the provider's sandboxes can clone. */
@@ -47,6 +47,8 @@ export interface ProviderSuiteOptions {
   volumeDir?: () => Promise<{ hostPath: string; cleanup(): Promise<void> }>;
   /** Tests not run, with why (printed). Names from CONFORMANCE_TESTS. */
   skip?: { reason: string; tests: string[] }[];
+  /** Isolation level of every sandbox the suite creates; default the provider's (standard). */
+  isolation?: IsolationLevel;
 }
 
 export const CONFORMANCE_TESTS = [
@@ -119,7 +121,14 @@ export function runProviderSuite(opts: ProviderSuiteOptions): void {
     let counter = 0;
 
     const newId = () => `cf${tag}${(counter++).toString(36)}`;
-    const spec = (id: string, extra: Partial<CreateSpec> = {}): CreateSpec => ({ id, hostname: `box-${id}`, base, resources, ...extra });
+    const spec = (id: string, extra: Partial<CreateSpec> = {}): CreateSpec => ({
+      id,
+      hostname: `box-${id}`,
+      base,
+      resources,
+      ...(opts.isolation ? { isolation: opts.isolation } : {}),
+      ...extra,
+    });
     const createSandbox = async (extra: Partial<CreateSpec> = {}) => {
       const id = newId();
       created.add(id);
@@ -585,7 +594,7 @@ export function runProviderSuite(opts: ProviderSuiteOptions): void {
  * Runs a command inside a fresh PTY using util-linux `script` (always present on Debian), so
  * the suite needs no native module. Output is collected; `waitFor` polls it.
  */
-function runInPty(file: string, args: string[]) {
+export function runInPty(file: string, args: string[]) {
   const quote = (w: string) => `'${w.replace(/'/g, `'\\''`)}'`;
   const child = spawn('script', ['-qefc', [file, ...args].map(quote).join(' '), '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
@@ -597,7 +606,7 @@ function runInPty(file: string, args: string[]) {
     exitCode,
     write: (text: string) => child.stdin.write(text),
     kill: () => child.kill('SIGKILL'),
-    async waitFor(pattern: RegExp, timeoutMs = 15_000) {
+    async waitFor(pattern: RegExp, timeoutMs = 20_000) {
       const deadline = Date.now() + timeoutMs;
       while (!pattern.test(output)) {
         if (Date.now() > deadline || child.exitCode !== null) throw new Error(`terminal output never matched ${pattern}; got: ${JSON.stringify(output)}`);

@@ -45,6 +45,8 @@ export interface ExecTarget {
   killRuntimeExec?(leader: number, pidFile: string): Promise<void>;
   /** Whether `pid`, read from a terminal's pid file, is that terminal's process. Default: a process in the sandbox's cgroup. */
   ownsTerminalPid?(pid: number, pidFile: string): Promise<boolean>;
+  /** The runtime gives the caller's PTY itself to the sandbox as its terminal (runsc), rather than a PTY of its own (crun). */
+  terminalIsCallerPty?: boolean;
 }
 
 interface RunningExec {

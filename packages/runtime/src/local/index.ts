@@ -405,6 +405,7 @@ export class LocalProvider implements Provider {
         }
       };
       // The pid file names the runsc process holding the terminal (see terminal.ts).
+      target.terminalIsCallerPty = true;
       target.ownsTerminalPid = async (pid, pidFile) => {
         const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
         return argv[0] === runtime.binary && argv.includes(pidFile);

@@ -7,7 +7,7 @@
  * the trash first. Every step can be repeated, so "run it again" is the recovery
  * for any interruption.
  */
-import { chown, lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { CreateSpec, FileToWrite, StartSpec, VolumeMount } from '../provider/types';
@@ -19,7 +19,7 @@ import { GvisorRuntime } from './gvisor/runsc';
 import type { GvisorPlatform } from './gvisor/platform';
 import { statxCompatMounts } from './gvisor/statx-compat';
 import { removeSandboxCgroups, sandboxPids } from './cgroups';
-import { baseEnv, envList, sandboxConfig, SANDBOX_UID_BASE, DEFAULT_CAPABILITIES } from './oci-config';
+import { baseEnv, envList, sandboxConfig, SANDBOX_UID_BASE, DEFAULT_CAPABILITIES, type OciMount } from './oci-config';
 import { createDiskImage, detachLoopsUnder, mountDisk, unmountDisk } from './disk';
 import { mountOverlay, prepareOverlayDirs, removeMountPoint, unmountAll, type OverlayDirs } from './overlay';
 import { assertValidHostname, assertValidId, cgroupsPathOf, containerIdOf, type SandboxPaths } from './paths';
@@ -163,6 +163,25 @@ export async function saveStartSpec(ctx: LocalContext, id: string, spec: StartSp
  * Brings a stopped sandbox up: overlay, bundle, `create`, network into the new
  * netns, `start`. On failure everything started here is torn down again.
  */
+/**
+ * runsc puts a tmpfs on an empty /tmp of its own accord: files the host writes into /tmp would
+ * not be seen, and /tmp would come and go with its contents. Binding the sandbox's own /tmp
+ * over it keeps /tmp on the sandbox's disk, as at the standard level. The sandbox is not
+ * running, so the check that /tmp is a real directory (never a symlink to a host path, which
+ * runsc would resolve on the host) cannot race with it.
+ */
+async function gvisorTmpMount(rootfs: string): Promise<OciMount> {
+  const tmp = join(rootfs, 'tmp');
+  const st = await lstat(tmp).catch(() => undefined);
+  if (!st?.isDirectory()) {
+    await rm(tmp, { force: true, recursive: true });
+    await mkdir(tmp);
+    await chown(tmp, SANDBOX_UID_BASE, SANDBOX_UID_BASE);
+    await chmod(tmp, 0o1777);
+  }
+  return { destination: '/tmp', type: 'bind', source: tmp, options: ['rbind', 'rw', 'nosuid', 'nodev'] };
+}
+
 /** Refuses what a gVisor sandbox cannot do before anything is made (see README, capability × isolation). */
 export function assertGvisorCanStart(id: string, start: SavedStart): void {
   if (start.volumes.length > 0) {
@@ -188,7 +207,7 @@ export async function bootSandbox(ctx: LocalContext, spec: SavedSpec, start: Sav
       if (!st?.isDirectory()) throw new ProviderError(`volume host path ${v.hostPath} is not a directory`);
     }
     await mountOverlay(await prepareLayers(ctx, p, spec));
-    const agentMounts = [...(await prepareAgent(p)), ...(gvisor ? await statxCompatMounts() : [])];
+    const agentMounts = [...(await prepareAgent(p)), ...(gvisor ? [...(await statxCompatMounts()), await gvisorTmpMount(p.rootfs)] : [])];
     const config = sandboxConfig({
       id: spec.id,
       hostname: spec.hostname,

@@ -72,7 +72,15 @@ export async function terminalCommand(target: ExecTarget, process_: OciProcess, 
   // The env may hold secrets: root-only, and removed by dispose().
   const spec = { ...process_, terminal: true, consoleSize: { height: size.rows, width: size.cols } };
   await writeFile(processFile, JSON.stringify(spec), { mode: 0o600 });
-  const { file, args } = target.argv(processFile, pidFile);
+  const runtime = target.argv(processFile, pidFile);
+  // runsc ignores consoleSize: the caller's PTY is the terminal, so it gets the size first
+  // (`exec` keeps the pid, so the pid file still names the process holding the terminal).
+  const { file, args } = target.terminalIsCallerPty
+    ? {
+        file: '/bin/sh',
+        args: ['-c', 'stty rows "$1" cols "$2" 2>/dev/null; shift 2; exec "$@"', 'pocketenv-terminal', String(size.rows), String(size.cols), runtime.file, ...runtime.args],
+      }
+    : runtime;
 
   let shell: ShellProcess | undefined;
   /** The shell once the runtime has written its pid (and it is really in this sandbox). */

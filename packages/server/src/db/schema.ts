@@ -5,6 +5,7 @@
  * NOTE: a column added here needs a new migration in ./migrations (never edit an old one).
  */
 import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { IsolationLevel } from '@pocketenv/runtime';
 
 export interface ActorTable {
   id: string;
@@ -63,6 +64,8 @@ export interface SandboxTable {
   updated_at: string;
   started_at: string | null;
   last_active_at: string;
+  /** `standard` | `gvisor` (migration 0009); fixed at create. */
+  isolation: Generated<IsolationLevel>;
 }
 
 export interface Database {

@@ -12,7 +12,7 @@
  * Transitions of one sandbox are serialised by a per-id mutex; exec is not (commands may run
  * concurrently) but it is counted so the idle reaper never stops a sandbox mid-command.
  */
-import type { ExecResult, Provider, Resources } from '@pocketenv/runtime';
+import type { ExecResult, IsolationLevel, Provider, Resources } from '@pocketenv/runtime';
 import type { SandboxCreateSandbox } from '@pocketenv/lexicons';
 import { SandboxMissingError, SandboxNotRunningError, ProviderError, PathEscapeError } from '@pocketenv/runtime';
 import type { Actor, SandboxRecord } from '../db/schema';
@@ -26,9 +26,10 @@ import type { ProviderRegistry } from './providers';
 import type { SandboxRepository } from './repository';
 import { DEFAULT_RESOURCES, resolveResources } from './resources';
 import { collectExecEnv, collectStartSpec, type LifecycleHook } from './hooks';
+import { DEFAULT_ISOLATION, IsolationPolicy } from './isolation';
 
 /** The sandbox's own fields of createSandbox's input; variables and secrets arrive as `attach`. */
-const CREATE_FIELDS = ['base', 'name', 'description', 'provider', 'topics', 'repo', 'vcpus', 'memory', 'disk', 'readme', 'keepAlive'] as const;
+const CREATE_FIELDS = ['base', 'name', 'description', 'provider', 'topics', 'repo', 'vcpus', 'memory', 'disk', 'readme', 'keepAlive', 'isolation'] as const;
 type CreateFields = Pick<SandboxCreateSandbox.InputSchema, (typeof CREATE_FIELDS)[number]>;
 
 export type CreateRequest = CreateFields & {
@@ -64,7 +65,7 @@ export interface Admission {
   exec(record: SandboxRecord): () => void;
 }
 
-/** Prepared, already running sandboxes a create can take instead of booting one (src/pool). */
+/** Prepared, already running sandboxes a create can take instead of booting one (src/pool). Standard isolation only. */
 export interface WarmPool {
   /** A prepared sandbox matching exactly, now reserved for the caller; undefined when none is ready. */
   take(provider: string, base: string, resources: Resources): PooledSandbox | undefined;
@@ -92,6 +93,7 @@ export class Orchestrator {
     private readonly sandboxes: SandboxRepository,
     private readonly providers: ProviderRegistry,
     private readonly log: Logger,
+    private readonly isolation: IsolationPolicy = new IsolationPolicy(DEFAULT_ISOLATION),
   ) {}
 
   /** Installs quota checks for create, start and exec. */
@@ -130,10 +132,12 @@ export class Orchestrator {
     const base = await this.providers.resolveBase(provider, req.base);
     const resources = resolveResources(req);
     if (req.repo !== undefined) validateRepo(req.repo);
+    const isolation = await this.isolation.resolve(provider, req.isolation);
     let pooled: PooledSandbox | undefined;
     const insert = () => {
-      pooled = this.pool?.take(provider.name, base, resources);
-      return this.insertRecord(owner, req, provider.name, base, resources, pooled?.id);
+      // The pool holds standard sandboxes: a gVisor create always boots its own.
+      pooled = isolation === 'standard' ? this.pool?.take(provider.name, base, resources) : undefined;
+      return this.insertRecord(owner, req, provider.name, base, resources, isolation, pooled?.id);
     };
     try {
       return await this.createRecorded(owner, req, provider, insert, () => pooled);
@@ -190,6 +194,7 @@ export class Orchestrator {
     providerName: string,
     base: string,
     resources: ReturnType<typeof resolveResources>,
+    isolation: IsolationLevel,
     pooledId?: string,
   ): Promise<SandboxRecord> {
     if (req.name !== undefined) validateName(req.name);
@@ -222,6 +227,7 @@ export class Orchestrator {
         updated_at: now,
         started_at: null,
         last_active_at: now,
+        isolation,
       };
       try {
         await this.sandboxes.insert(record);
@@ -245,6 +251,7 @@ export class Orchestrator {
       hostname: record.name,
       base: record.base,
       resources: { vcpus: record.vcpus, memoryGiB: record.memory, diskGiB: record.disk, pids: record.pids || DEFAULT_RESOURCES.pids },
+      isolation: record.isolation,
     });
     await this.sandboxes.update(record.id, { provisioned: 1 });
   }

@@ -20,6 +20,8 @@ export interface SandboxView {
   /** Why the sandbox is in ERROR. */
   error?: string;
   keepAlive: boolean;
+  /** `standard` | `gvisor` (our addition). */
+  isolation: string;
   startedAt?: string;
   createdAt: string;
 }
@@ -36,6 +38,7 @@ export function toSandboxView(r: SandboxRecord): SandboxView {
     installs: r.installs,
     status: r.status,
     keepAlive: r.keep_alive === 1,
+    isolation: r.isolation,
     createdAt: r.created_at,
   };
   if (r.display_name) view.displayName = r.display_name;

@@ -36,6 +36,10 @@ export function registerVolumeMethods(server: Server, ctx: AppContext, volumes: 
     if (!provider.capabilities.has('volumes')) {
       throw new InvalidInputError('volume', `provider ${provider.name} (sandbox ${sandbox.name}) does not support volumes`);
     }
+    if (sandbox.isolation === 'gvisor') {
+      // runsc 20221219 has no idmapped bind mounts (see the runtime's gvisor/ and the README's capability table).
+      throw new InvalidInputError('volume', `sandbox ${sandbox.name} is isolated with gVisor, which cannot mount volumes on this server (runsc rejects idmapped bind mounts); use a standard sandbox for volumes`);
+    }
     const attachment = await volumes.withNamedVolume(actor.id, name, (volume) => volumes.attach(sandbox.id, volume, path, input.volume.readOnly === true));
     await ensureVolumeData(ctx.config.dataDir, actor.id, attachment.volume_id);
     ctx.log.info('volume.attached', { sandbox: sandbox.id, volume: attachment.volume_id, attachment: attachment.id, appliesAt: sandbox.status === 'RUNNING' ? 'next start' : 'start' });

@@ -1,6 +1,6 @@
 /** io.pocketenv.server.describeServer: version, public key, providers and bases. No auth. */
 import type { Server } from '@atproto/xrpc-server';
-import type { Provider } from '@pocketenv/runtime';
+import { ISOLATION_LEVELS, type Provider } from '@pocketenv/runtime';
 import type { ServerDescribeServer } from '@pocketenv/lexicons';
 import type { AppContext } from '../context';
 import { installCounts } from '../bases/installs';
@@ -9,6 +9,18 @@ import { publicMethod } from './method';
 
 /** Probing touches the host (root, overlayfs, cgroups…); a short cache keeps describeServer cheap. */
 const PROBE_CACHE_MS = 30_000;
+
+/** Each level, over every provider: available when one of them runs it here. */
+async function isolationLevels(ctx: AppContext): Promise<ServerDescribeServer.IsolationLevelInfo[]> {
+  const { config } = ctx.isolation;
+  const supports = await Promise.all(ctx.providers.all().map((p) => ctx.isolation.levelsOf(p)));
+  return ISOLATION_LEVELS.map((name) => {
+    const found = supports.flat().filter((s) => s.level === name);
+    const available = found.some((s) => s.available);
+    const detail = (found.find((s) => s.available) ?? found[0])?.detail;
+    return { name, available, allowed: config.allowed.includes(name), default: config.default === name, ...(detail ? { detail: detail.slice(0, 1000) } : {}) };
+  });
+}
 
 export function registerServerMethods(server: Server, ctx: AppContext): void {
   const probes = new Map<string, { at: number; result: Promise<{ available: boolean; reason?: string }> }>();
@@ -40,6 +52,7 @@ export function registerServerMethods(server: Server, ctx: AppContext): void {
       providers,
       bases: baseDetails.map((b) => b.name),
       baseDetails,
+      isolationLevels: await isolationLevels(ctx),
     };
   });
 }
