@@ -97,6 +97,19 @@ export function withKeepAlive(builder: SandboxBuilder, keepAlive = true): Sandbo
 }
 
 /**
+ * Sets how the sandbox is isolated from the host kernel (our addition): `standard`, or
+ * `gvisor` for gVisor's user-space kernel as a second boundary. Absent: the server's default
+ * (`describeServer().isolationLevels` lists the levels, which are allowed and which runs here).
+ * @throws (at create) InvalidRequestError when the level is unknown, not allowed, or not available on the server.
+ * @example
+ * const b = sandbox.withIsolation(builder, 'gvisor');
+ */
+/** `isolation` is a string so levels a newer server adds are usable; the server validates it. */
+export function withIsolation(builder: SandboxBuilder, isolation: 'standard' | 'gvisor' | (string & {})): SandboxBuilder {
+  return withInput(builder, { isolation });
+}
+
+/**
  * Creates the sandbox (`io.pocketenv.sandbox.createSandbox`). The self-hosted server also starts
  * it and answers once it is `RUNNING` (check `sb.data.status`); calling {@link start} on a
  * running sandbox does nothing, so create → start works everywhere.

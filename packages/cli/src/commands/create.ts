@@ -1,6 +1,6 @@
 import { sandbox } from '@pocketenv/sdk';
 import { defineCommand } from '../command';
-import { positiveNumber, wholeNumber } from './parse';
+import { isolationLevel, positiveNumber, wholeNumber } from './parse';
 
 interface CreateOptions {
   base: string;
@@ -11,6 +11,7 @@ interface CreateOptions {
   memory?: number;
   disk?: number;
   keepAlive?: boolean;
+  isolation?: string;
   json?: boolean;
 }
 
@@ -29,6 +30,11 @@ export const create = defineCommand<{ name?: string }, CreateOptions>({
     { flags: '--memory <GiB>', description: 'memory limit in GiB', parse: positiveNumber },
     { flags: '--disk <GiB>', description: 'disk size in GiB (at least 3)', parse: positiveNumber },
     { flags: '-k, --keep-alive', description: 'never stop it for being idle' },
+    {
+      flags: '--isolation <level>',
+      description: "standard, or gvisor (gVisor's kernel between the sandbox and the host; default: the server's)",
+      parse: isolationLevel,
+    },
     { flags: '--json', description: 'print the new sandbox as JSON' },
   ],
   async run(ctx, args, opts) {
@@ -40,6 +46,7 @@ export const create = defineCommand<{ name?: string }, CreateOptions>({
     if (opts.memory !== undefined) builder = sandbox.withMemory(builder, opts.memory);
     if (opts.disk !== undefined) builder = sandbox.withDisk(builder, opts.disk);
     if (opts.keepAlive) builder = sandbox.withKeepAlive(builder, true);
+    if (opts.isolation !== undefined) builder = sandbox.withIsolation(builder, opts.isolation);
 
     const sb = await ctx.spin('Creating sandbox', () => sandbox.create(builder));
     if (opts.json) return ctx.json(sb.data);

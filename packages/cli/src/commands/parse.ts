@@ -13,6 +13,13 @@ export function positiveNumber(value: string): number {
   return n;
 }
 
+/** `--isolation`: passed to the server as given (it answers 400 naming the levels it has). */
+export function isolationLevel(value: string): string {
+  const level = value.trim();
+  if (!level) throw new InvalidArgumentError('expected an isolation level such as standard or gvisor.');
+  return level;
+}
+
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
 
 /** A duration option (`--ttl 3600`, `90m`, `12h`, `7d`) → seconds. */
