@@ -66,6 +66,13 @@ export interface OciSeccomp {
  */
 export const ALWAYS_DENIED_SYSCALLS: ReadonlySet<string> = new Set(['keyctl', 'add_key', 'request_key']);
 
+/**
+ * Socket families refused even where the profile allows `socket` outright. AF_VSOCK talks to
+ * the hypervisor of a VM host, past every network namespace and nft rule (the isolation
+ * side-by-side test found standard sandboxes could open one; gVisor has no AF_VSOCK at all).
+ */
+export const DENIED_SOCKET_FAMILIES: Readonly<Record<string, number>> = { AF_VSOCK: 40 };
+
 /** Node's `process.arch` → (Go arch name used in `includes.arches`, libseccomp arch). */
 const ARCHES: Record<string, { go: string[]; scmp: string }> = {
   x64: { go: ['amd64'], scmp: 'SCMP_ARCH_X86_64' },
@@ -101,6 +108,12 @@ export function convertMobyProfile(profile: MobyProfile, caps: ReadonlySet<strin
     if (rule.errnoRet !== undefined) out.errnoRet = rule.errnoRet;
     if (rule.args?.length) {
       out.args = rule.args.map((x) => ({ index: x.index, value: x.value, valueTwo: x.valueTwo ?? 0, op: x.op }));
+    } else if (rule.action === 'SCMP_ACT_ALLOW' && names.includes('socket')) {
+      // An unconditional socket(): allowed for every family but the denied ones (each rule ANDs its args).
+      out.names = names.filter((n) => n !== 'socket');
+      const families = Object.values(DENIED_SOCKET_FAMILIES);
+      syscalls.push({ names: ['socket'], action: 'SCMP_ACT_ALLOW', args: families.map((f) => ({ index: 0, value: f, valueTwo: 0, op: 'SCMP_CMP_NE' })) });
+      if (out.names.length === 0) continue;
     }
     syscalls.push(out);
   }
