@@ -67,11 +67,26 @@ export interface OciSeccomp {
 export const ALWAYS_DENIED_SYSCALLS: ReadonlySet<string> = new Set(['keyctl', 'add_key', 'request_key']);
 
 /**
- * Socket families refused even where the profile allows `socket` outright. AF_VSOCK talks to
- * the hypervisor of a VM host, past every network namespace and nft rule (the isolation
- * side-by-side test found standard sandboxes could open one; gVisor has no AF_VSOCK at all).
+ * Socket families refused even where the profile allows `socket` outright (the isolation
+ * side-by-side test found standard sandboxes could open both; gVisor has neither):
+ * AF_VSOCK talks to the hypervisor of a VM host, past every network namespace and nft rule;
+ * AF_XDP is a raw path into the host kernel's driver and XDP code that no sandbox needs.
  */
-export const DENIED_SOCKET_FAMILIES: Readonly<Record<string, number>> = { AF_VSOCK: 40 };
+export const DENIED_SOCKET_FAMILIES: Readonly<Record<string, number>> = { AF_VSOCK: 40, AF_XDP: 44 };
+
+/**
+ * Rules allowing socket() for every family but `denied`. A rule's comparisons are ANDed and
+ * may not test one argument twice, so the allowed ranges become one rule each: below the
+ * first denied family, each family between denied ones, above the last.
+ */
+function socketAllowRules(denied: number[]): OciSeccompRule[] {
+  const sorted = [...new Set(denied)].sort((a, b) => a - b);
+  const rule = (value: number, op: string): OciSeccompRule => ({ names: ['socket'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value, valueTwo: 0, op }] });
+  const rules = [rule(sorted[0]!, 'SCMP_CMP_LT')];
+  for (let family = sorted[0]! + 1; family < sorted[sorted.length - 1]!; family++) if (!sorted.includes(family)) rules.push(rule(family, 'SCMP_CMP_EQ'));
+  rules.push(rule(sorted[sorted.length - 1]!, 'SCMP_CMP_GT'));
+  return rules;
+}
 
 /** Node's `process.arch` → (Go arch name used in `includes.arches`, libseccomp arch). */
 const ARCHES: Record<string, { go: string[]; scmp: string }> = {
@@ -109,10 +124,9 @@ export function convertMobyProfile(profile: MobyProfile, caps: ReadonlySet<strin
     if (rule.args?.length) {
       out.args = rule.args.map((x) => ({ index: x.index, value: x.value, valueTwo: x.valueTwo ?? 0, op: x.op }));
     } else if (rule.action === 'SCMP_ACT_ALLOW' && names.includes('socket')) {
-      // An unconditional socket(): allowed for every family but the denied ones (each rule ANDs its args).
+      // An unconditional socket(): allowed for every family but the denied ones.
       out.names = names.filter((n) => n !== 'socket');
-      const families = Object.values(DENIED_SOCKET_FAMILIES);
-      syscalls.push({ names: ['socket'], action: 'SCMP_ACT_ALLOW', args: families.map((f) => ({ index: 0, value: f, valueTwo: 0, op: 'SCMP_CMP_NE' })) });
+      syscalls.push(...socketAllowRules(Object.values(DENIED_SOCKET_FAMILIES)));
       if (out.names.length === 0) continue;
     }
     syscalls.push(out);

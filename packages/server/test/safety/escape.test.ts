@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalProvider } from '@pocketenv/runtime';
 import { startTestServer, type TestServer } from '@pocketenv/server/testing';
 import { Api } from '../helpers';
-import { figure, run } from './support';
+import { figure, hostRead, run, tcpTry } from './support';
 
 const CANARY = `pocketenv-canary-${randomBytes(12).toString('hex')}`;
 const NEIGHBOUR_MARKER = `neighbour-${randomBytes(12).toString('hex')}`;
@@ -139,22 +139,6 @@ afterAll(async () => {
   const na = results.notApplicable.length ? ` (${results.notApplicable.length} not applicable: ${results.notApplicable.join('; ')})` : '';
   figure('escape', `${results.attempts} attempts, ${results.escapes} escapes${na}`);
 });
-
-/** Reads a TCP banner from the host side (positive controls). */
-function hostRead(host: string, port: number): Promise<string> {
-  return new Promise((resolve) => {
-    let data = '';
-    const c = net.connect({ host, port, timeout: 3000 }, () => undefined);
-    c.on('data', (d) => (data += d));
-    c.on('end', () => resolve(data));
-    c.on('timeout', () => (c.destroy(), resolve(data)));
-    c.on('error', () => resolve(data));
-  });
-}
-
-/** Python that tries a TCP connection and prints whatever comes back. */
-const tcpTry = (host: string, port: number) =>
-  `try:\n    s = socket.create_connection(('${host}', ${port}), timeout=2); s.settimeout(2)\n    print('CONNECTED', s.recv(200).decode(errors='replace'))\nexcept Exception as e:\n    print('blocked', '${host}:${port}', e)\n`;
 
 describe('positive controls (the canaries are real)', () => {
   it('the host reaches the neighbour sandbox service and its own listener', async () => {

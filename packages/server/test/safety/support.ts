@@ -5,6 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
+import net from 'node:net';
 
 /** `POCKETENV_SAFETY_FULL=1` runs the full counts the issue asks for; CI runs reduced ones. */
 export const FULL = process.env.POCKETENV_SAFETY_FULL === '1' || process.env.POCKETENV_SAFETY_FULL === 'true';
@@ -35,6 +36,22 @@ export function run(file: string, args: string[]): Promise<{ code: number; stdou
     ),
   );
 }
+
+/** Reads a TCP banner from the host side (positive controls). */
+export function hostRead(host: string, port: number): Promise<string> {
+  return new Promise((resolve) => {
+    let data = '';
+    const c = net.connect({ host, port, timeout: 3000 }, () => undefined);
+    c.on('data', (d) => (data += d));
+    c.on('end', () => resolve(data));
+    c.on('timeout', () => (c.destroy(), resolve(data)));
+    c.on('error', () => resolve(data));
+  });
+}
+
+/** Python that tries a TCP connection and prints whatever comes back. */
+export const tcpTry = (host: string, port: number) =>
+  `try:\n    s = socket.create_connection(('${host}', ${port}), timeout=2); s.settimeout(2)\n    print('CONNECTED', s.recv(200).decode(errors='replace'))\nexcept Exception as e:\n    print('blocked', '${host}:${port}', e)\n`;
 
 /** Host objects that belong to sandboxes: what must come back to its baseline after cleanup or recovery. */
 export interface HostSnapshot {
