@@ -30,6 +30,17 @@ export const HOST_PACKAGES: Record<string, string> = {
   e2fsprogs: 'mkfs.ext4 for each sandbox disk image',
 };
 
+/**
+ * Optional: the `gvisor` isolation level. Installed by setup like the others, but a host where
+ * they cannot be installed keeps working at the `standard` level (describeServer then says
+ * gvisor is unavailable, and why).
+ */
+export const OPTIONAL_HOST_PACKAGES: Record<string, string> = {
+  runsc: 'gVisor, the runtime of the `gvisor` isolation level',
+  gcc: "building gVisor sandboxes' statx compatibility library (see gvisor/statx-compat.c)",
+  'libc6-dev': "headers for gVisor sandboxes' statx compatibility library",
+};
+
 /** The subset of `packages` that dpkg does not report as installed. */
 export async function missingPackages(packages: string[] = Object.keys(HOST_PACKAGES)): Promise<string[]> {
   let stdout = '';
@@ -56,6 +67,8 @@ const APT_STAGES: Stage[] = [
 
 export interface EnsureHostPackagesOptions {
   packages?: string[];
+  /** Installed after `packages`; failing to install them is reported, not thrown. Default OPTIONAL_HOST_PACKAGES. */
+  optional?: string[];
   onProgress?: (e: ProgressEvent) => void;
 }
 
@@ -68,9 +81,22 @@ export async function ensureHostPackages(opts: EnsureHostPackagesOptions = {}): 
       `this host has no apt/dpkg, so pocketenv cannot install its dependencies itself; install the equivalents of: ${wanted.join(', ')}`,
     );
   }
-  const missing = await missingPackages(opts.packages);
+  const installed = await installMissing(opts.packages ?? Object.keys(HOST_PACKAGES), emit);
+  const optional = opts.optional ?? (opts.packages ? [] : Object.keys(OPTIONAL_HOST_PACKAGES));
+  try {
+    installed.push(...(await installMissing(optional, emit)));
+  } catch (err) {
+    // Only the gvisor level needs these: say so and carry on at the standard level.
+    emit({ phase: 'optional', message: `optional packages (${optional.join(', ')}) not installed, the gvisor isolation level stays unavailable: ${(err as Error).message}` });
+  }
+  return installed;
+}
+
+async function installMissing(packages: string[], emit: (e: ProgressEvent) => void): Promise<string[]> {
+  if (packages.length === 0) return [];
+  const missing = await missingPackages(packages);
   if (missing.length === 0) {
-    emit({ phase: 'ok', fraction: 1, message: 'all host packages are installed' });
+    emit({ phase: 'ok', fraction: 1, message: `host packages installed: ${packages.join(', ')}` });
     return [];
   }
   if (process.getuid?.() !== 0) {
