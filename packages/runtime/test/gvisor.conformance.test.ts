@@ -22,6 +22,7 @@ import { runCommand } from '../src/local/command';
 import { localGitRepo } from './support/git-fixture';
 import { forceCleanup } from './support/host-traces';
 import { createSpec, localUnavailableReason, tempStateDir, uniqueId, warnSkipped } from './support/local';
+import { runDriver } from './support/run-driver';
 
 const unavailable = localUnavailableReason() ?? (findBinary('runsc') ? undefined : 'runsc (gVisor) is not installed (apt-get install -y runsc)');
 warnSkipped('gvisor.conformance.test.ts', unavailable);
@@ -116,6 +117,33 @@ else {
       }
       expect(await sh('ps -eo args= | grep -cxF "sleep 3017" || true')).toBe('0\n');
     }, 60_000);
+
+    it('after a kill -9 of its driver, a new driver adopts the running gVisor sandbox (exec answers) or finds it cleanly stopped', async () => {
+      const crashDir = tempStateDir('pe-gvisor-crash-');
+      const crashed = uniqueId('gvk');
+      const gvisor = { CRASH_DRIVER_ISOLATION: 'gvisor' };
+      try {
+        // Killed right after the start answered: the sandbox runs on without its driver.
+        const run = await runDriver(crashDir, ['create-start', crashed], { afterMs: 0, on: 'started' }, gvisor);
+        expect(run.events.map((e) => e.event)).toContain('started');
+        const { events } = await runDriver(crashDir, ['inspect'], undefined, gvisor);
+        const inspected = events.find((e) => e.event === 'inspected')!;
+        expect((inspected.list as { id: string; state: string }[]).find((x) => x.id === crashed)?.state).toBe('running');
+        expect((inspected.answers as Record<string, string>)[crashed]).toMatch(/^ok\n/);
+        // Killed in the middle of a create-start: afterwards it is consistent and deletable.
+        const halfway = uniqueId('gvh');
+        await runDriver(crashDir, ['create-start', halfway], { afterMs: 400, on: 'created' }, gvisor);
+        const after = await runDriver(crashDir, ['inspect'], undefined, gvisor);
+        const state = ((after.events.find((e) => e.event === 'inspected')!.list as { id: string; state: string }[]).find((x) => x.id === halfway))?.state;
+        expect(['running', 'stopped']).toContain(state);
+        const gone = await runDriver(crashDir, ['delete-all'], undefined, gvisor);
+        expect(gone.events.find((e) => e.event === 'deleted-all')!.left).toEqual([]);
+        const runsc = await runCommand('runsc', ['--root', join(crashDir, 'oci-gvisor'), 'list', '--format', 'json']);
+        expect(JSON.parse(runsc.stdout.trim() || 'null') ?? []).toEqual([]);
+      } finally {
+        await forceCleanup(crashDir);
+      }
+    }, 240_000);
 
     it('a memory limit breach stops the whole sandbox (gVisor\'s kernel is the process the host OOM-kills)', async () => {
       const small = uniqueId('gvm');

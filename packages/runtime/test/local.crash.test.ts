@@ -5,65 +5,16 @@
  * and answering, or stopped with nothing but its files, or gone without a trace —
  * and deleting everything must leave the host clean.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ObservedSandbox } from '../src/provider/types';
 import { forceCleanup, hostTraces, NO_TRACES, processesNaming } from './support/host-traces';
 import { localUnavailableReason, tempStateDir, uniqueId, warnSkipped } from './support/local';
+import { runDriver } from './support/run-driver';
 
 const unavailable = localUnavailableReason();
 warnSkipped('local.crash.test.ts', unavailable);
-
-const here = dirname(fileURLToPath(import.meta.url));
-const driverScript = join(here, 'support', 'crash-driver.ts');
-const repoRoot = join(here, '..', '..', '..');
-
-interface DriverEvent {
-  event: string;
-  [key: string]: unknown;
-}
-
-/** Runs the driver; with `killAfterMs`, SIGKILLs it that long after it printed "go" (or after `killOn`). */
-function runDriver(
-  stateDir: string,
-  args: string[],
-  kill?: { afterMs: number; on?: string },
-): Promise<{ events: DriverEvent[]; killed: boolean; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', driverScript, stateDir, ...args], {
-      cwd: repoRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const events: DriverEvent[] = [];
-    let buffer = '';
-    let stderr = '';
-    let killed = false;
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stdout.on('data', (d: Buffer) => {
-      buffer += d.toString();
-      let nl: number;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        const event = JSON.parse(line) as DriverEvent;
-        events.push(event);
-        if (kill && event.event === (kill.on ?? 'go')) {
-          setTimeout(() => {
-            killed = child.kill('SIGKILL');
-          }, kill.afterMs);
-        }
-      }
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      if (!killed && code !== 0) reject(new Error(`driver ${args.join(' ')} exited ${code}: ${stderr}`));
-      else resolve({ events, killed, stderr });
-    });
-  });
-}
 
 async function inspect(stateDir: string) {
   const { events } = await runDriver(stateDir, ['inspect']);

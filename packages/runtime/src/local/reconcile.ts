@@ -6,8 +6,8 @@
  * A new driver adopts running sandboxes as they are and brings everything else
  * back to a clean "stopped" (or, for a sandbox without spec, "gone").
  */
-import { readdir, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, readFile, readlink, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import type { ObservedSandbox } from '../provider/types';
 import { runtimeFor, type LocalContext } from './context';
 import { killSessionTree } from './exec';
@@ -68,7 +68,9 @@ async function settleStrayProcesses(ctx: LocalContext): Promise<void> {
     const stray = await processesUsing(ctx.paths.stateDir);
     if (stray.length === 0) return;
     for (const proc of stray) {
-      if (proc.argv.includes('exec') && proc.argv.includes('--process')) {
+      if (proc.argv.includes('exec') && proc.argv.includes('--process') && (await isRunsc(proc.pid))) {
+        await endGvisorExec(ctx, proc);
+      } else if (proc.argv.includes('exec') && proc.argv.includes('--process')) {
         const sandboxId = sandboxIdOfContainer(proc.argv[proc.argv.length - 1] ?? '');
         const at = proc.argv.indexOf('--pid-file');
         const pidFile = at >= 0 ? proc.argv[at + 1] : undefined;
@@ -79,6 +81,29 @@ async function settleStrayProcesses(ctx: LocalContext): Promise<void> {
       throw new Error(`processes of a previous driver still use ${ctx.paths.stateDir}: ${stray.map((p) => p.pid).join(', ')}`);
     }
     await sleep(50);
+  }
+}
+
+/** runsc re-executes itself as /proc/self/exe, so its binary is found through the exe link. */
+async function isRunsc(pid: number): Promise<boolean> {
+  return basename(await readlink(`/proc/${pid}/exe`).catch(() => '')) === 'runsc';
+}
+
+/**
+ * A `runsc exec` of a dead driver: its command lives in gVisor's kernel, so its process group
+ * is killed from inside (when runsc wrote its pid there), then the host process. The waiting
+ * runsc of the exec agent (started with --detach, no internal pid file) goes too; the agent
+ * itself keeps serving inside the sandbox.
+ */
+async function endGvisorExec(ctx: LocalContext, proc: HostProcess): Promise<void> {
+  const at = proc.argv.indexOf('--internal-pid-file');
+  const inside = at >= 0 ? Number((await readFile(proc.argv[at + 1]!, 'utf8').catch(() => '')).trim()) : 0;
+  const runsc = ctx.gvisor('ptrace'); // signalling a running sandbox: its platform does not matter
+  if (inside > 1 && runsc) await runsc.signalGroupInside(proc.argv[proc.argv.length - 1]!, inside, 'KILL');
+  try {
+    process.kill(proc.pid, 'SIGKILL');
+  } catch {
+    /* gone meanwhile */
   }
 }
 

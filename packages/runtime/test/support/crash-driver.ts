@@ -24,6 +24,8 @@ const spec = (sandboxId: string) => ({
   hostname: `box-${sandboxId}`,
   base: 'debian',
   resources: { vcpus: 1, memoryGiB: 0.5, diskGiB: 1, pids: 128 },
+  // CRASH_DRIVER_ISOLATION=gvisor: the same crash tests at the gvisor level.
+  ...(process.env.CRASH_DRIVER_ISOLATION === 'gvisor' ? { isolation: 'gvisor' as const } : {}),
 });
 
 emit('go');
