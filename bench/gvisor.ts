@@ -16,13 +16,10 @@
 import { execFileSync } from 'node:child_process';
 import { pocketenv, sandbox } from '@pocketenv/sdk';
 import { memAvailableMiB, sandboxMemoryMiB } from './lib/memory';
+import { numberArg as arg } from './lib/args';
 import { BenchServer } from './lib/server';
 import { percentile, printTable, sample, timeIt, type Series } from './lib/stats';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
 const iterations = arg('iterations', 10);
 const idleCount = arg('idle', 3);
 const workloadRuns = arg('workload-runs', 3);

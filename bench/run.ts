@@ -19,15 +19,13 @@ import { pocketenv, sandbox } from '@pocketenv/sdk';
 import { BaseImages } from '../packages/runtime/src/local/images/index';
 import { memAvailableMiB, sandboxMemoryMiB } from './lib/memory';
 import { bareNsenter, bareUnshare, podmanAvailable, podmanEnv, podmanExec, podmanRemove, podmanRun, podmanStartDetached } from './lib/peers';
+import { numberArg } from './lib/args';
 import { BenchServer } from './lib/server';
 import { percentile, printTable, sample, timeIt, type Series } from './lib/stats';
 
 const run = promisify(execFile);
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
+const arg = numberArg;
 const iterations = arg('iterations', 30);
 const densityCount = arg('density', 200);
 const concurrentExecs = arg('concurrent', 500);

@@ -4,4 +4,4 @@
  *
  *   runProviderSuite({ name: 'local', newProvider: () => new LocalProvider({ stateDir }) });
  */
-export { runProviderSuite, runInPty, CONFORMANCE_TESTS, type ConformanceTest, type ProviderSuiteOptions, type GitRepoFixture } from './suite';
+export { runProviderSuite, CONFORMANCE_TESTS, type ConformanceTest, type ProviderSuiteOptions, type GitRepoFixture } from './suite';

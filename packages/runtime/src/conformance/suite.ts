@@ -49,6 +49,11 @@ export interface ProviderSuiteOptions {
   skip?: { reason: string; tests: string[] }[];
   /** Isolation level of every sandbox the suite creates; default the provider's (standard). */
   isolation?: IsolationLevel;
+  /**
+   * Whether `tty` inside a terminal names one of the sandbox's /dev/pts (default true). False for
+   * runtimes that hand the caller's own PTY to the sandbox (gVisor): `tty` then says "not a tty".
+   */
+  terminalOnSandboxDevpts?: boolean;
 }
 
 export const CONFORMANCE_TESTS = [
@@ -548,7 +553,8 @@ export function runProviderSuite(opts: ProviderSuiteOptions): void {
       const pty = runInPty(term.file, term.args);
       try {
         pty.write('echo "[$SUITE_A][$SUITE_TTY]"; stty size; tty\n');
-        await pty.waitFor(/\[from-start\]\[tty env\]\r?\n30 100\r?\n\/dev\/pts\/\d+/);
+        const ttyName = opts.terminalOnSandboxDevpts === false ? 'not a tty' : '\\/dev\\/pts\\/\\d+';
+        await pty.waitFor(new RegExp(`\\[from-start\\]\\[tty env\\]\\r?\\n30 100\\r?\\n${ttyName}`));
         await term.resize(120, 40);
         pty.write('stty size\n');
         await pty.waitFor(/40 120/);
@@ -594,7 +600,7 @@ export function runProviderSuite(opts: ProviderSuiteOptions): void {
  * Runs a command inside a fresh PTY using util-linux `script` (always present on Debian), so
  * the suite needs no native module. Output is collected; `waitFor` polls it.
  */
-export function runInPty(file: string, args: string[]) {
+function runInPty(file: string, args: string[]) {
   const quote = (w: string) => `'${w.replace(/'/g, `'\\''`)}'`;
   const child = spawn('script', ['-qefc', [file, ...args].map(quote).join(' '), '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';

@@ -22,7 +22,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '@pocketenv/server/testing';
 import { Api } from '../helpers';
-import { figure, hostRead, tcpTry } from './support';
+import { figure, hostRead, markerServiceCommand, tcpTry, waitForBanner } from './support';
 
 const hasRunsc = await fs.access('/usr/bin/runsc').then(() => true, () => false);
 
@@ -134,13 +134,8 @@ describe.runIf(hasRunsc && process.arch === 'x64')('escape attempts at both isol
       gatewayOf[level] = r.stdout.trim().split('\n').pop()!.trim();
     }
     neighbourIp = (await sh(neighbour, "ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1")).stdout.trim();
-    await sh(neighbour, `setsid -f python3 -c "
-import socket
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('0.0.0.0', 8080)); s.listen(16)
-while True:
-    c, _ = s.accept(); c.sendall(b'${NEIGHBOUR_MARKER}\\n'); c.close()
-" >/dev/null 2>&1 < /dev/null`);
-    for (let i = 0; i < 100 && !(await hostRead(neighbourIp, 8080)).includes(NEIGHBOUR_MARKER); i++) await new Promise((r) => setTimeout(r, 100));
+    await sh(neighbour, markerServiceCommand(NEIGHBOUR_MARKER, 8080));
+    await waitForBanner(neighbourIp, 8080, NEIGHBOUR_MARKER);
   }, 300_000);
 
   afterAll(async () => {

@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalProvider } from '@pocketenv/runtime';
 import { startTestServer, type TestServer } from '@pocketenv/server/testing';
 import { Api } from '../helpers';
-import { figure, hostRead, run, tcpTry } from './support';
+import { figure, hostRead, markerServiceCommand, run, tcpTry, waitForBanner } from './support';
 
 const CANARY = `pocketenv-canary-${randomBytes(12).toString('hex')}`;
 const NEIGHBOUR_MARKER = `neighbour-${randomBytes(12).toString('hex')}`;
@@ -49,6 +49,11 @@ const sleeperArgv0 = `pocketenv-host-proc-${randomBytes(6).toString('hex')}`;
 const directSandboxes: string[] = [];
 
 const results = { attempts: 0, escapes: 0, notApplicable: [] as string[] };
+/**
+ * POCKETENV_ESCAPE_ISOLATION=gvisor runs every attacker sandbox at the gvisor level (the
+ * neighbour stays standard); escape-gvisor.test.ts runs the raw-kernel attacks at both levels.
+ */
+const ATTACKER = process.env.POCKETENV_ESCAPE_ISOLATION ? { isolation: process.env.POCKETENV_ESCAPE_ISOLATION } : {};
 
 /** One escape attempt = one test; an assertion failure is counted as an escape. */
 function attempt(name: string, fn: () => Promise<void>, timeoutMs = 60_000): void {
@@ -113,18 +118,13 @@ beforeAll(async () => {
   api = new Api(server.url, server.ownerToken);
   await fs.writeFile(path.join(server.dataDir, 'canary.txt'), CANARY, { mode: 0o600 });
 
-  [A, B] = await Promise.all([api.create({}).then((s) => s.id as string), api.create({}).then((s) => s.id as string)]);
+  [A, B] = await Promise.all([api.create(ATTACKER).then((s) => s.id as string), api.create({}).then((s) => s.id as string)]);
   bIp = (await sh(B, "ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1")).stdout.trim();
   aGateway = (await sh(A, "ip -4 route show default | awk '{print $3}'")).stdout.trim();
   // The neighbour: a secret in its filesystem and a TCP service on all its addresses.
   await sh(B, `echo ${NEIGHBOUR_MARKER} > /root/neighbour-secret`);
-  await sh(B, `setsid -f python3 -c "
-import socket
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('0.0.0.0', 8080)); s.listen(16)
-while True:
-    c, _ = s.accept(); c.sendall(b'${NEIGHBOUR_MARKER}\\n'); c.close()
-" >/dev/null 2>&1 < /dev/null`);
-  for (let i = 0; i < 100 && !(await hostRead(bIp, 8080)).includes(NEIGHBOUR_MARKER); i++) await new Promise((r) => setTimeout(r, 100));
+  await sh(B, markerServiceCommand(NEIGHBOUR_MARKER, 8080));
+  await waitForBanner(bIp, 8080, NEIGHBOUR_MARKER);
 }, 300_000);
 
 afterAll(async () => {
@@ -137,7 +137,7 @@ afterAll(async () => {
   if (dataDir) await fs.rm(dataDir, { recursive: true, force: true });
   await fs.rm(hostCanaryDir, { recursive: true, force: true });
   const na = results.notApplicable.length ? ` (${results.notApplicable.length} not applicable: ${results.notApplicable.join('; ')})` : '';
-  figure('escape', `${results.attempts} attempts, ${results.escapes} escapes${na}`);
+  figure('escape', `${results.attempts} attempts, ${results.escapes} escapes${na}${ATTACKER.isolation ? ` (attackers at isolation ${ATTACKER.isolation})` : ''}`);
 });
 
 describe('positive controls (the canaries are real)', () => {
@@ -277,7 +277,7 @@ describe('host-provided bind mounts', () => {
   attempt('/proc/self/exe: overwrite the runtime binary while it executes into the sandbox (CVE-2019-5736)', async () => {
     const crun = await binaryPath((await provider.runtimeName()));
     const before = await sha256(crun);
-    const X = (await api.create({})).id as string;
+    const X = (await api.create(ATTACKER)).id as string;
     // A watcher writes to every /proc/<pid>/exe it can open, while /bin/sh becomes a script
     // whose interpreter is /proc/self/exe: the next exec runs the runtime's own binary as the interpreter.
     await sh(X, `cat > /tmp/watch.py <<'PY'
@@ -312,7 +312,7 @@ describe('the exec agent socket (host connects to a path the sandbox can write)'
       c.destroy();
     });
     await new Promise<void>((r) => listener.listen(hostSock, r));
-    const X = (await api.create({})).id as string;
+    const X = (await api.create(ATTACKER)).id as string;
     try {
       await sh(X, `for s in /dev/pocketenv/*; do rm -f "$s"; ln -s ${hostSock} "$s"; done; ln -sf ${hostSock} /dev/pocketenv/agent.sock; ls -la /dev/pocketenv/`);
       for (let i = 0; i < 3; i++) await api.procedure('io.pocketenv.sandbox.exec', { id: X }, { command: 'echo after' });

@@ -49,6 +49,21 @@ export function hostRead(host: string, port: number): Promise<string> {
   });
 }
 
+/** A shell command (run inside a sandbox) that serves `marker` to every TCP connection on `port`, in the background. */
+export function markerServiceCommand(marker: string, port: number): string {
+  return `setsid -f python3 -c "
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('0.0.0.0', ${port})); s.listen(16)
+while True:
+    c, _ = s.accept(); c.sendall(b'${marker}\\n'); c.close()
+" >/dev/null 2>&1 < /dev/null`;
+}
+
+/** Waits (up to ~10 s) until the host reads `marker` from host:port. */
+export async function waitForBanner(host: string, port: number, marker: string): Promise<void> {
+  for (let i = 0; i < 100 && !(await hostRead(host, port)).includes(marker); i++) await new Promise((r) => setTimeout(r, 100));
+}
+
 /** Python that tries a TCP connection and prints whatever comes back. */
 export const tcpTry = (host: string, port: number) =>
   `try:\n    s = socket.create_connection(('${host}', ${port}), timeout=2); s.settimeout(2)\n    print('CONNECTED', s.recv(200).decode(errors='replace'))\nexcept Exception as e:\n    print('blocked', '${host}:${port}', e)\n`;
