@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalProvider, type IsolationSupport } from '@pocketenv/runtime';
-import { startTestServer, type TestServer } from '@pocketenv/server/testing';
+import { fetchPreview, startTestServer, type TestServer } from '@pocketenv/server/testing';
 import { runCli } from '../../cli/test/run-cli';
 import { Api } from './helpers';
 
@@ -64,6 +64,23 @@ describe.runIf(hasRunsc)('isolation: gvisor sandboxes over HTTP', () => {
     expect(inGvisor.stdout).toContain('from-iso-gvisor');
     expect(inStandard.stdout.split('\n')[0]).toBe(os.release()); // the host's kernel
     expect(inStandard.stdout).not.toMatch(/gVisor/);
+  }, 120_000);
+
+  it('a service in the gvisor sandbox answers through its preview URL (gVisor netstack on the veth)', async () => {
+    await api.exec('iso-gvisor', 'echo served-from-gvisor > /workspace/index.html');
+    const added = await api.procedure('io.pocketenv.service.addService', { sandboxId: 'iso-gvisor' }, {
+      service: { name: 'web', command: 'exec python3 -m http.server 8080 --directory /workspace', ports: [8080] },
+    });
+    expect(added.status, JSON.stringify(added.body)).toBe(200);
+    const ports = (await api.query('io.pocketenv.sandbox.getExposedPorts', { id: 'iso-gvisor' })).body.ports as { port: number; previewUrl: string }[];
+    const url = ports.find((p) => p.port === 8080)!.previewUrl;
+    let body = '';
+    for (let i = 0; i < 150 && body !== 'served-from-gvisor\n'; i++) {
+      const res = await fetchPreview(url).catch(() => undefined);
+      body = res?.status === 200 ? await res.text() : '';
+      if (body !== 'served-from-gvisor\n') await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(body).toBe('served-from-gvisor\n');
   }, 120_000);
 
   it('an unknown level is a 400 that lists the levels', async () => {

@@ -226,11 +226,20 @@ export class LocalProvider implements Provider {
     ];
   }
 
+  /** A success is kept for the provider's life; a failure is asked again next time (runsc may be installed meanwhile). */
   private probeGvisorOnce(): Promise<GvisorProbe> {
-    this.gvisorProbe ??= mkdir(this.paths.gvisorProbeRoot, { recursive: true, mode: 0o700 }).then(() =>
+    const probe = (this.gvisorProbe ??= mkdir(this.paths.gvisorProbeRoot, { recursive: true, mode: 0o700 }).then(() =>
       probeGvisor({ choice: this.gvisorPlatform, smokeRoot: this.paths.gvisorProbeRoot }),
+    ));
+    void probe.then(
+      (r) => {
+        if (!r.available && this.gvisorProbe === probe) this.gvisorProbe = undefined;
+      },
+      () => {
+        if (this.gvisorProbe === probe) this.gvisorProbe = undefined;
+      },
     );
-    return this.gvisorProbe;
+    return probe;
   }
 
   listBases(): Promise<BaseInfo[]> {

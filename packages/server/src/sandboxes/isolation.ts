@@ -47,22 +47,31 @@ async function supportOf(provider: Provider): Promise<IsolationSupport[]> {
   );
 }
 
+/** An answer with an unavailable level is asked again after this long (runsc may have been installed). */
+const RECHECK_UNAVAILABLE_MS = 60_000;
+
 export class IsolationPolicy {
-  /** Per provider, asked once (the local provider probes runsc with a real sandbox). */
-  private readonly support = new Map<string, Promise<IsolationSupport[]>>();
+  /** Per provider (the local provider probes runsc with a real sandbox, so answers are kept). */
+  private readonly support = new Map<string, { at: number; levels: Promise<IsolationSupport[]> }>();
 
   constructor(readonly config: IsolationConfig) {}
 
   levelsOf(provider: Provider): Promise<IsolationSupport[]> {
-    let s = this.support.get(provider.name);
-    if (!s) {
-      s = supportOf(provider).catch((err: unknown) => {
-        this.support.delete(provider.name);
-        return ISOLATION_LEVELS.map((level) => ({ level, available: false, detail: `probe failed: ${(err as Error).message}` }));
-      });
-      this.support.set(provider.name, s);
-    }
-    return s;
+    const cached = this.support.get(provider.name);
+    if (cached) return cached.levels;
+    const at = Date.now();
+    const levels = supportOf(provider).catch((err: unknown) =>
+      ISOLATION_LEVELS.map((level) => ({ level, available: false, detail: `probe failed: ${(err as Error).message}` })),
+    );
+    this.support.set(provider.name, { at, levels });
+    void levels.then((l) => {
+      if (l.some((s) => !s.available)) {
+        setTimeout(() => {
+          if (this.support.get(provider.name)?.at === at) this.support.delete(provider.name);
+        }, RECHECK_UNAVAILABLE_MS).unref();
+      }
+    });
+    return levels;
   }
 
   /** The level a create gets: the requested one (validated) or the default. Throws InvalidInputError (400). */

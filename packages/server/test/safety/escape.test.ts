@@ -84,6 +84,8 @@ const SYSCALLS: Record<string, Record<string, number>> = {
   arm64: { init_module: 105, finit_module: 273, add_key: 217, keyctl: 219, request_key: 218, bpf: 280, perf_event_open: 241, open_by_handle_at: 265, reboot: 142, kexec_load: 104, ptrace: 117 },
 };
 const NR = SYSCALLS[process.arch] ?? SYSCALLS.x64!;
+/** Python expression: eth0's MAC, from netlink (gVisor's /sys has no /sys/class/net/eth0/address). */
+const MY_MAC_PY = "bytes.fromhex(__import__('re').search(r'link/ether ([0-9a-f:]+)', __import__('subprocess').run(['ip', '-o', 'link', 'show', 'eth0'], capture_output=True, text=True).stdout).group(1).replace(':', ''))";
 const LIBC = `libc = ctypes.CDLL(None, use_errno=True)\ndef sc(nr, *a):\n    r = libc.syscall(nr, *a)\n    return r, ctypes.get_errno()\n`;
 
 function sha256(file: string): Promise<string> {
@@ -392,35 +394,43 @@ gwmac = None
 for line in open('/proc/net/arp').read().splitlines()[1:]:
     f = line.split()
     if f[0] == '${aGateway}': gwmac = bytes.fromhex(f[3].replace(':', ''))
-mymac = bytes.fromhex(open('/sys/class/net/eth0/address').read().strip().replace(':', ''))
+mymac = ${MY_MAC_PY}
 data = b'${SPOOF_MARKER}'
 udp = struct.pack('!HHHH', 40001, ${hostUdpPort}, 8 + len(data), 0) + data
 for src, dst in [('${aGateway.replace(/\.\d+$/, '.2')}', '127.0.0.1'), ('127.0.0.1', '127.0.0.1')]:
     ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 2, 0, 64, 17, 0, socket.inet_aton(src), socket.inet_aton(dst))
     ip = ip[:10] + struct.pack('!H', csum(ip)) + ip[12:]
-    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-    s.bind(('eth0', 0))
-    print('gwmac', gwmac and gwmac.hex(), 'sent', s.send((gwmac or b'\\xff'*6) + mymac + b'\\x08\\x00' + ip + udp))
+    try:
+        s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+        s.bind(('eth0', 0))
+        print('gwmac', gwmac and gwmac.hex(), 'sent', s.send((gwmac or b'\\xff'*6) + mymac + b'\\x08\\x00' + ip + udp))
+    except OSError as e: print('REFUSED', e)
 `);
     await new Promise((res) => setTimeout(res, 500));
-    expect(r.stdout).toContain('gwmac');
+    if (r.stdout.includes('REFUSED')) results.notApplicable.push(`packet socket: the sandbox's kernel refuses packet writes (${r.stdout.trim().split('\n').pop()})`);
+    else expect(r.stdout).toContain('gwmac');
     expect(udpReceived.filter((m) => m.includes(SPOOF_MARKER))).toEqual([]);
   });
 
   attempt('ARP spoofing on the veth: claim the neighbour and the gateway, then the host still reaches the neighbour', async () => {
     const r = await py(A, `
-mymac = bytes.fromhex(open('/sys/class/net/eth0/address').read().strip().replace(':', ''))
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-s.bind(('eth0', 0))
+mymac = ${MY_MAC_PY}
+try:
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind(('eth0', 0))
+except OSError as e: print('REFUSED', e); sys.exit(0)
 for claimed in ['${bIp}', '${aGateway}']:
     arp = struct.pack('!HHBBH6s4s6s4s', 1, 0x0800, 6, 4, 2, mymac, socket.inet_aton(claimed), b'\\xff'*6, socket.inet_aton(claimed))
-    for _ in range(5): s.send(b'\\xff'*6 + mymac + b'\\x08\\x06' + arp)
-print('sent')
+    try:
+        for _ in range(5): s.send(b'\\xff'*6 + mymac + b'\\x08\\x06' + arp)
+    except OSError as e: print('REFUSED', e); break
+else: print('sent')
 `);
-    expect(r.stdout).toContain('sent');
+    if (r.stdout.includes('REFUSED')) results.notApplicable.push(`ARP spoofing: the sandbox's kernel refuses packet writes (${r.stdout.trim()})`);
+    else expect(r.stdout).toContain('sent');
     expect(await hostRead(bIp, 8080)).toContain(NEIGHBOUR_MARKER);
     const neigh = await run('ip', ['neigh', 'show', bIp]);
-    const aMac = (await sh(A, 'cat /sys/class/net/eth0/address')).stdout.trim();
+    const aMac = (await py(A, `print(${MY_MAC_PY}.hex(':'))`)).stdout.trim();
     expect(neigh.stdout).not.toContain(aMac);
   });
 
@@ -523,10 +533,11 @@ pattr = ctypes.create_string_buffer(struct.pack('IIQ', 1, 112, 0) + b'\\0' * 104
 print('RESULT', *sc(${NR.perf_event_open}, pattr, -1, 0, -1, 0))
 import subprocess
 d = subprocess.run(['dmesg'], capture_output=True)
-print('DMESG', d.returncode, len(d.stdout))
+print('DMESG', d.returncode, len(d.stdout), 'gvisor-log' if b'Starting gVisor' in d.stdout else 'other')
 `);
     for (const m of r.stdout.matchAll(/RESULT (-?\d+) (\d+)/g)) expect(Number(m[1])).toBeLessThan(0);
-    expect(r.stdout).toMatch(/DMESG [1-9]\d* 0/);
+    // Refused, or (isolation gvisor) gVisor's own kernel log: never the host's.
+    expect(r.stdout).toMatch(/DMESG [1-9]\d* 0 other|DMESG 0 \d+ gvisor-log/);
   });
 
   attempt('reboot or kexec the host; set the host clock', async () => {
