@@ -12,9 +12,8 @@ import type { Readable, Writable } from 'node:stream';
 import type { ExecOptions, ExecProcess, ExecResult, ExecStreamHandlers } from '../provider/types';
 import { BoundedBuffer, DEFAULT_MAX_OUTPUT_BYTES, FLOOD_NOTE, MAX_DROPPED_OUTPUT_BYTES } from '../shared/bounded-buffer';
 import { armTimeout } from '../shared/exec-timeout';
+import { drained } from '../shared/drain';
 
-/** After the command exits, how long background processes may keep its output pipes open. */
-const DRAIN_GRACE_MS = 300;
 
 /** A started command, as the provider hands it over. */
 export interface RunningExec {
@@ -105,29 +104,3 @@ export function streamRunning(run: RunningExec, handlers: ExecStreamHandlers, op
   return proc;
 }
 
-/** Resolves once both output streams ended, or DRAIN_GRACE_MS after `exited`. */
-function drained(child: { stdout: Readable; stderr: Readable }, exited: Promise<unknown>): Promise<void> {
-  const ends = [child.stdout, child.stderr].map(
-    (s) => new Promise<void>((resolve) => (s.readableEnded || s.destroyed ? resolve() : s.once('close', () => resolve()))),
-  );
-  return new Promise<void>((resolve) => {
-    let timer: NodeJS.Timeout | undefined;
-    let done = false;
-    const finish = () => {
-      if (done) return;
-      done = true;
-      if (timer) clearTimeout(timer);
-      resolve();
-    };
-    void Promise.all(ends).then(finish);
-    void exited.then(() => {
-      if (done) return;
-      timer = setTimeout(() => {
-        // A background process inherited the pipes; stop waiting for it.
-        child.stdout.destroy();
-        child.stderr.destroy();
-        finish();
-      }, DRAIN_GRACE_MS);
-    });
-  });
-}

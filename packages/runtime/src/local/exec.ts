@@ -9,7 +9,6 @@
  * protocol or did not answer, that exec fails with a clear error and the provider stops
  * using the agent of that sandbox (`onAgentMisbehaved`) until the sandbox is restarted.
  */
-import type { Readable } from 'node:stream';
 import { ProviderError } from '../provider/errors';
 import type { ExecProcess, ExecResult, ExecStreamHandlers } from '../provider/types';
 import { AgentFailure, execViaAgent, type AgentExec } from './agent/client';
@@ -18,12 +17,11 @@ import type { OciProcess } from './oci-config';
 import { killSandboxSession } from './process-tree';
 import { KILLED_EXIT_CODE, type RunningExec } from './running-exec';
 import { launchRuntimeExec } from './runtime-exec';
+import { drained } from '../shared/drain';
 import { BoundedBuffer, DEFAULT_MAX_OUTPUT_BYTES, FLOOD_NOTE, MAX_DROPPED_OUTPUT_BYTES } from '../shared/bounded-buffer';
 
 export { DEFAULT_MAX_OUTPUT_BYTES, MAX_DROPPED_OUTPUT_BYTES } from '../shared/bounded-buffer';
 
-/** After the command exits, how long background processes may keep its output pipes open. */
-const DRAIN_GRACE_MS = 300;
 /** How long the agent may take to confirm a start before it counts as not answering. */
 export const DEFAULT_AGENT_START_TIMEOUT_MS = 30_000;
 /** After the agent was asked to kill, how long before the host kills the command's session itself. */
@@ -115,32 +113,6 @@ function agentRun(target: ExecTarget, agent: AgentExec): RunningExec {
   };
 }
 
-/** Resolves once both output streams ended, or DRAIN_GRACE_MS after `exited`. */
-function drained(child: { stdout: Readable; stderr: Readable }, exited: Promise<unknown>): Promise<void> {
-  const ends = [child.stdout, child.stderr].map(
-    (s) => new Promise<void>((resolve) => (s.readableEnded || s.destroyed ? resolve() : s.once('close', () => resolve()))),
-  );
-  return new Promise<void>((resolve) => {
-    let timer: NodeJS.Timeout | undefined;
-    let done = false;
-    const finish = () => {
-      if (done) return;
-      done = true;
-      if (timer) clearTimeout(timer);
-      resolve();
-    };
-    void Promise.all(ends).then(finish);
-    void exited.then(() => {
-      if (done) return;
-      timer = setTimeout(() => {
-        // A background process inherited the pipes; stop waiting for it.
-        child.stdout.destroy();
-        child.stderr.destroy();
-        finish();
-      }, DRAIN_GRACE_MS);
-    });
-  });
-}
 
 /**
  * crun's own message when joining the sandbox's namespaces fails before the command starts.
@@ -167,7 +139,6 @@ export async function runExec(target: ExecTarget, process_: OciProcess, opts: Ru
   }
 }
 
-const MiB = 1024 * 1024;
 
 async function runExecOnce(target: ExecTarget, process_: OciProcess, opts: RunOptions, deadlineAt: number | undefined): Promise<ExecResult> {
   const limit = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
